@@ -1,0 +1,354 @@
+//! The storage conformance suite: every test runs on SQLite, and on PostgreSQL when
+//! `HEALTHCITY_TEST_POSTGRES` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::NaiveDate;
+use hc_core::model::*;
+use hc_store::testkit::{backends, fresh};
+use hc_store::*;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn unit(code: &str, name: &str, parent: Option<&str>, level: OrgLevel) -> OrgUnit {
+    OrgUnit {
+        code: code.into(),
+        name: name.into(),
+        parent_code: parent.map(Into::into),
+        level,
+        valid_from: None,
+        valid_to: None,
+    }
+}
+
+async fn seed(store: &Store) {
+    store
+        .insert_orgunits(&[
+            unit("440300", "深圳市", Some("440000"), OrgLevel::City),
+            unit("440305", "南山区", Some("440300"), OrgLevel::District),
+            unit("440306", "宝安区", Some("440300"), OrgLevel::District),
+            unit("440305001", "南头街道", Some("440305"), OrgLevel::Street),
+            unit("440306001", "新安街道", Some("440306"), OrgLevel::Street),
+            unit(
+                "440305001001",
+                "南头社区",
+                Some("440305001"),
+                OrgLevel::Community,
+            ),
+            unit(
+                "440306001001",
+                "新安社区",
+                Some("440306001"),
+                OrgLevel::Community,
+            ),
+        ])
+        .await
+        .unwrap();
+    store
+        .insert_institutions(&[inst("H1", InstitutionKind::Hospital, "440305001001", 800)])
+        .await
+        .unwrap();
+    store
+        .insert_institutions(&[inst("C1", InstitutionKind::Chc, "440306001001", 0)])
+        .await
+        .unwrap();
+}
+
+fn inst(code: &str, kind: InstitutionKind, community: &str, beds: u32) -> Institution {
+    Institution {
+        code: code.into(),
+        name: format!("机构{code}"),
+        kind,
+        grade: (kind == InstitutionKind::Hospital).then_some(HospitalGrade::TertiaryA),
+        community_code: community.into(),
+        group_code: None,
+        licence_no: Some("PDY-1".into()),
+        licence_status: LicenceStatus::Valid,
+        beds,
+        negative_pressure_rooms: 2,
+        fever_clinic: kind == InstitutionKind::Hospital,
+    }
+}
+
+fn resident(n: u32, community: &str, sex: Sex) -> Resident {
+    let birth = d("1980-01-01") + chrono::Days::new(u64::from(n));
+    Resident {
+        id_type: IdType::ResidentId,
+        id_number: hc_core::idcard::compose(440305, birth, n, sex),
+        name: format!("居民{n}"),
+        sex,
+        birth_date: birth,
+        phone: Some("13800000000".into()),
+        community_code: community.into(),
+        residence: Residence::Registered,
+    }
+}
+
+#[tokio::test]
+async fn registry_round_trips_and_filters() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        seed(s).await;
+        let rs: Vec<Resident> = (0..30)
+            .map(|n| {
+                resident(
+                    n,
+                    if n % 3 == 0 {
+                        "440306001001"
+                    } else {
+                        "440305001001"
+                    },
+                    if n % 2 == 0 { Sex::F } else { Sex::M },
+                )
+            })
+            .collect();
+        let out = s.write_batch(&rs, &[], Some(7)).await.unwrap();
+        assert_eq!(
+            out,
+            BatchOutcome {
+                inserted: 30,
+                updated: 0
+            },
+            "{b:?}"
+        );
+
+        let totals = s.totals().await.unwrap();
+        assert_eq!(
+            totals,
+            Totals {
+                orgunits: 7,
+                institutions: 2,
+                practitioners: 0,
+                residents: 30
+            }
+        );
+
+        // Subtree filter and cursor pagination visit every match exactly once.
+        let filter = ResidentFilter {
+            under: Some("440305".into()),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s
+                .residents(&filter, Page { after, limit: 7 })
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|r| r.id));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 20, "{b:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+
+        let women = s
+            .residents(
+                &ResidentFilter {
+                    sex: Some(Sex::F),
+                    name: Some("居民1".into()),
+                    ..Default::default()
+                },
+                Page {
+                    after: None,
+                    limit: 100,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            women
+                .items
+                .iter()
+                .map(|r| r.record.name.as_str())
+                .collect::<Vec<_>>(),
+            ["居民10", "居民12", "居民14", "居民16", "居民18"]
+        );
+
+        let one = s.residents_by_identity(&rs[4].id_number).await.unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].record, rs[4], "{b:?}");
+
+        // Existing lookup and update by id.
+        let keys: Vec<&str> = rs.iter().take(3).map(|r| r.id_number.as_str()).collect();
+        let existing = s.existing::<Resident>(&keys).await.unwrap();
+        assert_eq!(existing.len(), 3);
+        assert!(existing.iter().all(|e| e.import_id == Some(7)));
+        let mut changed = existing[0].stored.record.clone();
+        changed.name = "改名".into();
+        let out = s
+            .write_batch(&[], &[(existing[0].stored.id, &changed)], Some(8))
+            .await
+            .unwrap();
+        assert_eq!(out.updated, 1);
+        assert_eq!(
+            s.resident(existing[0].stored.id).await.unwrap().record.name,
+            "改名"
+        );
+
+        // Duplicate identity is a conflict, and nothing of the batch is kept.
+        let dup = vec![resident(100, "440305001001", Sex::M), rs[0].clone()];
+        assert!(
+            matches!(
+                s.write_batch(&dup, &[], None).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{b:?}"
+        );
+        assert_eq!(s.totals().await.unwrap().residents, 30);
+
+        // Unknown community is refused by the foreign key.
+        let orphan = resident(101, "440399001001", Sex::M);
+        assert!(
+            matches!(
+                s.insert_residents(&[orphan]).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{b:?}"
+        );
+
+        // Tree counts.
+        let districts = s.orgunit_children(Some("440300"), None).await.unwrap();
+        let counts: Vec<(&str, i64, i64, i64)> = districts
+            .iter()
+            .map(|c| {
+                (
+                    c.unit.record.code.as_str(),
+                    c.residents,
+                    c.institutions,
+                    c.beds,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [("440305", 20, 1, 800), ("440306", 10, 1, 0)],
+            "{b:?}"
+        );
+        let cities = s.orgunit_children(None, None).await.unwrap();
+        assert_eq!((cities[0].residents, cities[0].institutions), (30, 2));
+
+        let pyramid = s.resident_pyramid(None, d("2026-01-01")).await.unwrap();
+        assert_eq!(pyramid.iter().map(|b| b.male + b.female).sum::<i64>(), 30);
+        assert_eq!(
+            pyramid[9].male + pyramid[9].female,
+            30,
+            "all are 45-49 in 2026"
+        );
+
+        let kinds = s.institution_summary(Some("440305")).await.unwrap();
+        assert_eq!(kinds.len(), 1);
+        assert_eq!(
+            (kinds[0].kind, kinds[0].beds, kinds[0].fever_clinics),
+            (InstitutionKind::Hospital, 800, 1)
+        );
+
+        let hosp = s
+            .institutions(
+                &InstitutionFilter {
+                    fever_clinic: Some(true),
+                    name: Some("H".into()),
+                    ..Default::default()
+                },
+                Page {
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(hosp.items.len(), 1);
+        assert_eq!(
+            hosp.items[0].record,
+            inst("H1", InstitutionKind::Hospital, "440305001001", 800)
+        );
+
+        let streets = s
+            .orgunits(
+                &OrgUnitFilter {
+                    level: Some(OrgLevel::Street),
+                    under: Some("440306".into()),
+                    ..Default::default()
+                },
+                Page {
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(streets.items.len(), 1);
+        assert_eq!(streets.items[0].record.name, "新安街道");
+    }
+}
+
+#[tokio::test]
+async fn validity_interval_filters_org_units() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let mut old = unit("440300", "深圳市", None, OrgLevel::City);
+        old.valid_to = Some(d("2016-12-31"));
+        old.code = "440399".into();
+        let mut new = unit("440300", "深圳市", None, OrgLevel::City);
+        new.valid_from = Some(d("2017-01-01"));
+        s.insert_orgunits(&[old, new]).await.unwrap();
+        let at = |date: &str| {
+            let f = OrgUnitFilter {
+                as_of: Some(d(date)),
+                ..Default::default()
+            };
+            async move {
+                s.orgunits(
+                    &f,
+                    Page {
+                        after: None,
+                        limit: 10,
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|u| u.record.code)
+                .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(at("2010-05-01").await, ["440399"], "{b:?}");
+        assert_eq!(at("2020-05-01").await, ["440300"], "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn accounts_and_sessions() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let id = s
+            .create_user("admin", "管理员", "$argon2id$x", "admin")
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_user("admin", "x", "y", "admin").await,
+            Err(StoreError::Conflict { .. })
+        ));
+        s.create_session("tok", id, 3600).await.unwrap();
+        assert_eq!(s.session_user("tok").await.unwrap().username, "admin");
+        s.set_user_disabled("admin", true).await.unwrap();
+        assert!(
+            matches!(s.session_user("tok").await, Err(StoreError::NotFound)),
+            "{b:?}"
+        );
+        s.create_session("expired", id, -10).await.unwrap();
+        s.set_user_disabled("admin", false).await.unwrap();
+        assert!(matches!(
+            s.session_user("expired").await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.users().await.unwrap().len(), 1);
+    }
+}
