@@ -37,6 +37,9 @@ pub(crate) struct Sql {
     insert_pg: &'static str,
     update_sqlite: &'static str,
     update_pg: &'static str,
+    /// Sets the import stamp of the ids in `$1` to `$2` (stamped kinds only).
+    stamp_sqlite: &'static str,
+    stamp_pg: &'static str,
 }
 
 /// A registry record that can be written in batches.
@@ -200,6 +203,33 @@ impl Store {
         Ok(out)
     }
 
+    /// Marks records as seen by import run `import_id` without changing them, so a later
+    /// duplicate in the same file is recognised. No-op for kinds without import stamps.
+    pub async fn stamp<E: Entity>(&self, ids: &[i64], import_id: i64) -> Result<()> {
+        let sql = E::sql();
+        if !sql.stamps_import || ids.is_empty() {
+            return Ok(());
+        }
+        let ids = to_json(&ids)?;
+        match &self.db {
+            crate::Db::Sqlite(p) => {
+                sqlx::query(sql.stamp_sqlite)
+                    .bind(&ids)
+                    .bind(import_id)
+                    .execute(p)
+                    .await?;
+            }
+            crate::Db::Postgres(p) => {
+                sqlx::query(sql.stamp_pg)
+                    .bind(&ids)
+                    .bind(import_id)
+                    .execute(p)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Inserts records in one statement and returns their ids (in no particular order).
     pub(crate) async fn insert_batch<E: Entity>(
         &self,
@@ -285,6 +315,8 @@ static RESIDENT_SQL: Sql = Sql {
         import_id = COALESCE($2, r.import_id) \
         FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, id_type text, id_number text, name text, sex text, \
         birth_date date, phone text, community_code text, residence text) WHERE r.id = u.id",
+    stamp_sqlite: "UPDATE residents SET import_id = $2 WHERE id IN (SELECT value FROM json_each($1))",
+    stamp_pg: "UPDATE residents SET import_id = $2 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
 };
 
 static PRACTITIONER_SQL: Sql = Sql {
@@ -309,6 +341,8 @@ static PRACTITIONER_SQL: Sql = Sql {
         institution_code = u.institution_code, licence_no = u.licence_no, import_id = COALESCE($2, r.import_id) \
         FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, id_type text, id_number text, name text, kind text, \
         institution_code text, licence_no text) WHERE r.id = u.id",
+    stamp_sqlite: "UPDATE practitioners SET import_id = $2 WHERE id IN (SELECT value FROM json_each($1))",
+    stamp_pg: "UPDATE practitioners SET import_id = $2 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
 };
 
 static INSTITUTION_SQL: Sql = Sql {
@@ -346,6 +380,8 @@ static INSTITUTION_SQL: Sql = Sql {
         FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, code text, name text, kind text, grade text, \
         community_code text, group_code text, licence_no text, licence_status text, beds bigint, \
         negative_pressure_rooms bigint, fever_clinic boolean) WHERE r.id = u.id",
+    stamp_sqlite: "",
+    stamp_pg: "",
 };
 
 static ORGUNIT_SQL: Sql = Sql {
@@ -370,4 +406,6 @@ static ORGUNIT_SQL: Sql = Sql {
         valid_from = u.valid_from, valid_to = u.valid_to \
         FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, code text, name text, parent_code text, level text, \
         valid_from date, valid_to date) WHERE r.id = u.id",
+    stamp_sqlite: "",
+    stamp_pg: "",
 };

@@ -31,7 +31,7 @@ mod registry;
 pub mod testkit;
 
 pub use accounts::{SessionUser, UserRow};
-pub use batch::{BatchOutcome, Existing};
+pub use batch::{BatchOutcome, Entity, Existing};
 pub use registry::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.

@@ -323,6 +323,16 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL).bind(level.as_str()).fetch_all(p).await?))
     }
 
+    /// Code and level of every org unit; for reference checks during imports.
+    pub async fn orgunit_levels(&self) -> Result<Vec<(String, OrgLevel)>> {
+        const SQL: &str = "SELECT code, level FROM orgunits ORDER BY code";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(c, l)| Ok((c, code("level", &l, OrgLevel::parse)?)))
+            .collect()
+    }
+
     /// Inserts org units in one transaction and returns their ids.
     pub async fn insert_orgunits(&self, units: &[OrgUnit]) -> Result<Vec<i64>> {
         self.insert_batch(units, None).await

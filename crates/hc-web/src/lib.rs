@@ -1,1 +1,105 @@
-//! placeholder
+//! HealthCity over HTTP: the JSON API under `/api/v1`, the server-rendered web UI, and the
+//! operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+//!
+//! This is the only crate that knows about HTTP, JSON shapes, HTML and locales. Handlers call
+//! `hc-app` use cases and `hc-store` reads; they contain no SQL and no business rules.
+//!
+//! ```no_run
+//! # async fn demo(store: hc_store::Store) -> std::io::Result<()> {
+//! let state = hc_web::AppState::new(store, hc_web::WebConfig::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! hc_web::serve(state, listener).await
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub mod api;
+mod auth;
+mod error;
+pub mod i18n;
+mod metrics;
+mod ops;
+mod ui;
+
+pub use auth::CurrentUser;
+pub use error::ApiError;
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Largest JSON request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest CSV upload accepted by the import endpoints, in bytes.
+    pub max_import_bytes: usize,
+    /// Mark session cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            max_body_bytes: 1 << 20,
+            max_import_bytes: 64 << 20,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: hc_store::Store,
+    /// Settings.
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// State over `store`.
+    pub fn new(store: hc_store::Store, config: WebConfig) -> Self {
+        AppState {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole application: API, UI, operational endpoints, with limits and metrics.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(ops::router())
+        .nest("/api/v1", api::router(&state))
+        .merge(ui::router())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,1 +1,445 @@
-fn main() {}
+//! `healthcity`: the HealthCity command line and server.
+//!
+//! Exit codes: 0 success; 1 failure (bad settings, database unreachable, a command failed);
+//! 2 an import file that cannot be read.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use hc_app::import::{CsvRejects, ImportError, ImportKind, ImportOptions};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+mod config;
+
+use config::{Config, RawArgs};
+
+/// 健康城市平台 HealthCity: the health information platform of a city.
+#[derive(Parser, Debug)]
+#[command(name = "healthcity", version, about, long_about = None)]
+struct Cli {
+    /// Database URL: sqlite://PATH (created if absent) or postgres://USER@HOST/DB.
+    /// [default: sqlite://healthcity.db]
+    #[arg(long, global = true, env = "HEALTHCITY_DATABASE")]
+    database: Option<String>,
+    /// Settings file. [default: ./healthcity.toml when present]
+    #[arg(long, global = true, env = "HEALTHCITY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Largest JSON request body in bytes. [default: 1048576]
+    #[arg(long, global = true, env = "HEALTHCITY_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Largest CSV upload in bytes. [default: 67108864]
+    #[arg(long, global = true, env = "HEALTHCITY_MAX_IMPORT_BYTES")]
+    max_import_bytes: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ListenArg {
+    /// Address to serve on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "HEALTHCITY_LISTEN")]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build the synthetic demo city (Shenzhen), then serve its web UI.
+    Demo {
+        /// Share of the real population to generate: 0.01 ≈ 175,000 residents, 1.0 = 17.5 million.
+        #[arg(long, default_value_t = hc_demo::DEFAULT_SCALE)]
+        scale: f64,
+        /// Random seed; the same seed and scale give the same city.
+        #[arg(long, default_value_t = hc_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Only build the database; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        listen: ListenArg,
+    },
+    /// Serve the web UI and the API.
+    Serve {
+        #[command(flatten)]
+        listen: ListenArg,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Import a CSV file: orgunits, institutions, practitioners or residents.
+    Import {
+        /// What the file holds.
+        #[arg(value_parser = parse_kind)]
+        kind: ImportKind,
+        /// The CSV file (UTF-8, with or without BOM, header row).
+        file: PathBuf,
+        /// Where rejected rows go. [default: FILE.rejects.csv]
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch_size: usize,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserAction {
+    /// Create an account. The password is read from HEALTHCITY_PASSWORD or the first line of standard input.
+    Add {
+        username: String,
+        /// admin, analyst, clinician or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Name shown in the UI.
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password (read like `add`); ends the account's sessions.
+    Passwd { username: String },
+    /// Stop an account from logging in; ends its sessions.
+    Disable { username: String },
+    /// Allow a disabled account to log in again.
+    Enable { username: String },
+}
+
+fn parse_kind(s: &str) -> Result<ImportKind, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HEALTHCITY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Demo { listen, .. } | Command::Serve { listen } => listen.listen.clone(),
+        _ => None,
+    };
+    let cfg = Config::from_raw(RawArgs {
+        database: cli.database,
+        listen,
+        config: cli.config,
+        max_body_bytes: cli.max_body_bytes,
+        max_import_bytes: cli.max_import_bytes,
+    })?;
+    let store = open(&cfg.database).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!("migrated {}", cfg.database);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { .. } => {
+            serve(&cfg, store).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            scale,
+            seed,
+            no_serve,
+            ..
+        } => {
+            demo(&cfg, &store, scale, seed).await?;
+            if !no_serve {
+                serve(&cfg, store).await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            kind,
+            file,
+            rejects,
+            batch_size,
+        } => import(&store, kind, file, rejects, batch_size).await,
+        Command::User { action } => {
+            user(&store, action).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Connects and applies migrations.
+async fn open(url: &str) -> anyhow::Result<hc_store::Store> {
+    let store = hc_store::Store::connect(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating {url}"))?;
+    Ok(store)
+}
+
+async fn serve(cfg: &Config, store: hc_store::Store) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    tracing::info!(address = %cfg.listen, database = %cfg.database, "serving");
+    println!(
+        "HealthCity 健康城市平台 is serving on http://{}/  (Ctrl-C stops it)",
+        cfg.listen
+    );
+    hc_web::serve(
+        hc_web::AppState::new(store.clone(), cfg.web.clone()),
+        listener,
+    )
+    .await
+    .context("serving")?;
+    store.close().await;
+    Ok(())
+}
+
+/// The demo account printed for the user to log in with.
+const DEMO_USER: &str = "admin";
+const DEMO_PASSWORD: &str = "healthcity";
+
+async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    if store.totals().await?.residents > 0 {
+        println!(
+            "{} already holds a city; serving it as it is (delete the file to build anew).",
+            cfg.database
+        );
+    } else {
+        let multi = MultiProgress::with_draw_target(draw_target());
+        let style = ProgressStyle::with_template(
+            "{prefix:>14} [{bar:40.cyan/blue}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bars: Vec<ProgressBar> = ["org units", "institutions", "practitioners", "residents"]
+            .iter()
+            .map(|name| {
+                let b = multi.add(ProgressBar::new(0));
+                b.set_style(style.clone());
+                b.set_prefix(*name);
+                b
+            })
+            .collect();
+        let progress = |stage: hc_demo::Stage, done: u64, total: u64| {
+            let i = match stage {
+                hc_demo::Stage::OrgUnits => 0,
+                hc_demo::Stage::Institutions => 1,
+                hc_demo::Stage::Practitioners => 2,
+                hc_demo::Stage::Residents => 3,
+            };
+            let bar = &bars[i];
+            bar.set_length(total);
+            bar.set_position(done);
+            if done >= total {
+                bar.finish();
+            }
+        };
+        let report =
+            hc_demo::build(store, &hc_demo::DemoOptions { scale, seed }, &progress).await?;
+        store.optimize().await?;
+        println!(
+            "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents",
+            started.elapsed().as_secs_f64(),
+            report.orgunits,
+            report.institutions,
+            report.practitioners,
+            report.residents
+        );
+    }
+    match hc_app::accounts::create_user(store, DEMO_USER, "演示管理员", DEMO_PASSWORD, "admin")
+        .await
+    {
+        Ok(_) | Err(hc_app::AppError::Conflict(_)) => {}
+        Err(e) => return Err(e).context("creating the demo account"),
+    }
+    println!(
+        "Open http://{}/ and log in as {DEMO_USER} / {DEMO_PASSWORD}",
+        cfg.listen
+    );
+    Ok(())
+}
+
+fn draw_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}
+
+async fn import(
+    store: &hc_store::Store,
+    kind: ImportKind,
+    file: PathBuf,
+    rejects: Option<PathBuf>,
+    batch_size: usize,
+) -> anyhow::Result<ExitCode> {
+    let input = match std::fs::File::open(&file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let rejects_path = rejects.unwrap_or_else(|| {
+        let mut p = file.clone().into_os_string();
+        p.push(".rejects.csv");
+        PathBuf::from(p)
+    });
+    let out = std::fs::File::create(&rejects_path)
+        .with_context(|| format!("creating {}", rejects_path.display()))?;
+    let mut sink = CsvRejects::new(std::io::BufWriter::new(out));
+    let bar = ProgressBar::with_draw_target(Some(size), draw_target());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:40.cyan/blue}] {binary_bytes}/{binary_total_bytes} {msg} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("importing {kind}"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut opts = ImportOptions::new(file.display().to_string());
+    opts.batch_size = batch_size;
+    let started = Instant::now();
+    let result = hc_app::import::import(
+        store,
+        kind,
+        std::io::BufReader::with_capacity(1 << 20, input),
+        &opts,
+        &mut sink,
+        &|p| {
+            bar.set_position(p.bytes);
+            bar.set_message(format!("{} rows", p.rows));
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    sink.finish()
+        .with_context(|| format!("writing {}", rejects_path.display()))?;
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ (ImportError::Read { .. } | ImportError::MissingColumns { .. })) => {
+            eprintln!("error: {}: {e}", file.display());
+            let _ = std::fs::remove_file(&rejects_path);
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => bail!("importing {}: {e}", file.display()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{kind}: {} rows in {secs:.1}s ({:.0} rows/s): accepted {} (inserted {}, updated {}, unchanged {}), rejected {}",
+        report.rows,
+        report.rows as f64 / secs.max(1e-9),
+        report.accepted(),
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected
+    );
+    if report.rejected > 0 {
+        println!(
+            "rejected rows with line numbers and reasons: {}",
+            rejects_path.display()
+        );
+    } else {
+        let _ = std::fs::remove_file(&rejects_path);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("HEALTHCITY_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user(store: &hc_store::Store, action: UserAction) -> anyhow::Result<()> {
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            display_name,
+        } => {
+            let password = read_password()?;
+            hc_app::accounts::create_user(store, &username, &display_name, &password, &role)
+                .await?;
+            println!("created {username} ({role})");
+        }
+        UserAction::List => {
+            println!(
+                "{:<24} {:<10} {:<8} display name",
+                "username", "role", "status"
+            );
+            for u in store.users().await? {
+                println!(
+                    "{:<24} {:<10} {:<8} {}",
+                    u.username,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" },
+                    u.display_name
+                );
+            }
+        }
+        UserAction::Passwd { username } => {
+            let password = read_password()?;
+            hc_app::accounts::set_password(store, &username, &password).await?;
+            println!("password of {username} changed; its sessions ended");
+        }
+        UserAction::Disable { username } => {
+            store
+                .set_user_disabled(&username, true)
+                .await
+                .with_context(|| format!("user {username}"))?;
+            println!("{username} disabled");
+        }
+        UserAction::Enable { username } => {
+            store
+                .set_user_disabled(&username, false)
+                .await
+                .with_context(|| format!("user {username}"))?;
+            println!("{username} enabled");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Bulk import over HTTP: the same pipeline as `healthcity import`, fed from the request body.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use hc_app::import::{CollectRejects, ImportError, ImportKind, ImportOptions};
+
+use super::{ImportOut, RejectionOut};
+use crate::auth::CurrentUser;
+use crate::error::Problem;
+use crate::{ApiError, AppState};
+
+/// Imports a CSV file (UTF-8, header row, columns by name) of `kind`: `orgunits`,
+/// `institutions`, `practitioners` or `residents`. Rows are upserted by natural key; bad
+/// rows are rejected with line, field and reason, the rest stored.
+#[utoipa::path(post, path = "/api/v1/import/{kind}", tag = "import", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "orgunits | institutions | practitioners | residents")),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportOut), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json")))]
+pub async fn import_csv(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> Result<Json<ImportOut>, ApiError> {
+    let kind: ImportKind = kind
+        .parse()
+        .map_err(|e: String| ApiError::bad_field("kind", e))?;
+    let opts = ImportOptions::new(format!("api:{}", user.0.username));
+    let mut sink = CollectRejects {
+        items: Vec::new(),
+        limit: 1000,
+    };
+    let report = hc_app::import::import(
+        &s.store,
+        kind,
+        std::io::Cursor::new(body),
+        &opts,
+        &mut sink,
+        &|_| {},
+    )
+    .await
+    .map_err(|e| match e {
+        ImportError::Read { .. } | ImportError::MissingColumns { .. } => {
+            ApiError::bad_field("body", e.to_string())
+        }
+        ImportError::Rejects(io) => ApiError::internal(&io),
+        ImportError::Store(st) => st.into(),
+    })?;
+    Ok(Json(ImportOut {
+        import_id: report.import_id,
+        rows: report.rows,
+        accepted: report.accepted(),
+        inserted: report.inserted,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        rejected: report.rejected,
+        rejections: sink
+            .items
+            .into_iter()
+            .map(|r| RejectionOut {
+                line: r.line,
+                field: r.field,
+                reason: r.reason,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,173 @@
+//! The JSON API under `/api/v1`: registry resources, bulk import, login, and the OpenAPI
+//! document generated from these handlers.
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, AppState};
+
+mod auth;
+mod dto;
+mod import;
+mod openapi;
+mod registry;
+
+pub use dto::*;
+pub use openapi::ApiDoc;
+
+/// The `/api/v1` routes.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let import_limit = state.config.max_import_bytes;
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route(
+            "/orgunits",
+            get(registry::list_orgunits).post(registry::create_orgunit),
+        )
+        .route(
+            "/orgunits/{code}",
+            get(registry::get_orgunit).put(registry::update_orgunit),
+        )
+        .route("/orgunits/{code}/children", get(registry::orgunit_children))
+        .route(
+            "/institutions",
+            get(registry::list_institutions).post(registry::create_institution),
+        )
+        .route(
+            "/institutions/{code}",
+            get(registry::get_institution).put(registry::update_institution),
+        )
+        .route(
+            "/practitioners",
+            get(registry::list_practitioners).post(registry::create_practitioner),
+        )
+        .route(
+            "/practitioners/{id}",
+            get(registry::get_practitioner).put(registry::update_practitioner),
+        )
+        .route(
+            "/residents",
+            get(registry::list_residents).post(registry::create_resident),
+        )
+        .route(
+            "/residents/{id}",
+            get(registry::get_resident).put(registry::update_resident),
+        )
+        .route(
+            "/import/{kind}",
+            post(import::import_csv).layer(axum::extract::DefaultBodyLimit::max(import_limit)),
+        )
+        .fallback(|| async { ApiError::not_found("API route") })
+}
+
+/// JSON body whose failures are problem documents naming the field (unknown fields included).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_problem(rejection)),
+        }
+    }
+}
+
+fn json_problem(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let text = rejection.body_text();
+    match &rejection {
+        JsonRejection::JsonDataError(_) => {
+            // serde names the path: "Failed to deserialize the JSON body into the target type: beds: invalid type …"
+            let detail = text
+                .split_once("type: ")
+                .map_or(text.as_str(), |(_, d)| d)
+                .to_owned();
+            let field = field_of(&detail);
+            let mut e = ApiError::bad_field(&field, detail);
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                e = e.with_status(StatusCode::UNPROCESSABLE_ENTITY);
+            }
+            e
+        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_field("body", text),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "send Content-Type: application/json",
+        ),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload too large",
+            "the request body exceeds the configured limit",
+        ),
+        _ => ApiError::new(status, "Bad request", text),
+    }
+}
+
+/// The field a serde message is about: `path.to.field: message`, or `unknown field `x``,
+/// or `missing field `x``.
+fn field_of(detail: &str) -> String {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = detail.split_once(marker).map(|(_, r)| r) {
+            if let Some(name) = rest.split('`').next() {
+                return name.to_owned();
+            }
+        }
+    }
+    match detail.split_once(": ") {
+        Some((path, _)) if !path.contains(' ') => path.to_owned(),
+        _ => "body".to_owned(),
+    }
+}
+
+/// Query string whose failures are problem documents.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                let text = e.body_text();
+                let detail = text
+                    .split_once("string: ")
+                    .map_or(text.as_str(), |(_, d)| d)
+                    .to_owned();
+                Err(ApiError::bad_field(&field_of(&detail), detail))
+            }
+            Err(e) => Err(ApiError::new(e.status(), "Bad request", e.body_text())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn field_names_come_out_of_serde_messages() {
+        assert_eq!(
+            super::field_of("unknown field `colour`, expected one of `a`, `b`"),
+            "colour"
+        );
+        assert_eq!(
+            super::field_of("missing field `name` at line 1 column 2"),
+            "name"
+        );
+        assert_eq!(
+            super::field_of("beds: invalid type: string \"x\", expected u32 at line 1 column 10"),
+            "beds"
+        );
+        assert_eq!(super::field_of("expected value at line 1 column 1"), "body");
+    }
+}

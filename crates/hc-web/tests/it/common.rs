@@ -1,0 +1,131 @@
+//! Shared harness: a fresh app per backend, a logged-in admin, and request helpers.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use hc_core::model::*;
+use hc_store::Backend;
+use hc_store::testkit::{TestDb, fresh};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A running app over a fresh database, with an admin session.
+pub struct TestApp {
+    pub db: TestDb,
+    pub app: axum::Router,
+    pub token: String,
+    pub backend: Backend,
+}
+
+/// A response read whole.
+pub struct Resp {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, hc_web::WebConfig::default()).await
+    }
+
+    pub async fn with_config(backend: Backend, config: hc_web::WebConfig) -> TestApp {
+        let db = fresh(backend).await.unwrap();
+        hc_app::accounts::create_user(&db.store, "admin", "管理员", "admin-pass-1", "admin").await.unwrap();
+        let (token, _) = hc_app::accounts::login(&db.store, "admin", "admin-pass-1").await.unwrap();
+        let app = hc_web::app(hc_web::AppState::new(db.store.clone(), config));
+        TestApp { db, app, token, backend }
+    }
+
+    /// Sends a request; `auth` adds the admin's bearer token.
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Resp { status, content_type, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.send(Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {}", self.token)).body(Body::empty()).unwrap()).await
+    }
+
+    /// GET as a browser: with the session cookie (and optional extra cookies, e.g. `lang=en`).
+    pub async fn get_page(&self, uri: &str, extra_cookies: &str) -> Resp {
+        let cookie = format!("hc_session={}; {extra_cookies}", self.token);
+        self.send(Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn send_json(&self, method: &str, uri: &str, body: &str) -> Resp {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A small city: 深圳市 → 南山区 → 南头街道 → two communities, one hospital, one 社康,
+    /// three residents.
+    pub async fn seed(&self) {
+        let s = &self.db.store;
+        let unit = |code: &str, name: &str, parent: &str, level| OrgUnit {
+            code: code.into(),
+            name: name.into(),
+            parent_code: Some(parent.into()),
+            level,
+            valid_from: None,
+            valid_to: None,
+        };
+        s.insert_orgunits(&[
+            unit("440300", "深圳市", "440000", OrgLevel::City),
+            unit("440305", "南山区", "440300", OrgLevel::District),
+            unit("440305001", "南头街道", "440305", OrgLevel::Street),
+            unit("440305001001", "南头社区", "440305001", OrgLevel::Community),
+            unit("440305001002", "前海社区", "440305001", OrgLevel::Community),
+        ])
+        .await
+        .unwrap();
+        let inst = |code: &str, name: &str, kind, grade, beds| Institution {
+            code: code.into(),
+            name: name.into(),
+            kind,
+            grade,
+            community_code: "440305001001".into(),
+            group_code: None,
+            licence_no: Some("PDY00001".into()),
+            licence_status: LicenceStatus::Valid,
+            beds,
+            negative_pressure_rooms: 4,
+            fever_clinic: grade.is_some(),
+        };
+        s.insert_institutions(&[inst("H440305001", "南山区人民医院", InstitutionKind::Hospital, Some(HospitalGrade::TertiaryA), 1200)]).await.unwrap();
+        s.insert_institutions(&[inst("C440305001", "南头社区健康服务中心", InstitutionKind::Chc, None, 0)]).await.unwrap();
+        let residents: Vec<Resident> = [("王芳", Sex::F, "1949-12-31", 2u32), ("李明", Sex::M, "1985-06-15", 11), ("张伟", Sex::M, "2015-03-01", 21)]
+            .into_iter()
+            .map(|(name, sex, birth, seq)| {
+                let birth = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
+                Resident {
+                    id_type: IdType::ResidentId,
+                    id_number: hc_core::idcard::compose(440305, birth, seq, sex),
+                    name: name.into(),
+                    sex,
+                    birth_date: birth,
+                    phone: Some("13912345678".into()),
+                    community_code: "440305001002".into(),
+                    residence: Residence::Registered,
+                }
+            })
+            .collect();
+        s.insert_residents(&residents).await.unwrap();
+    }
+}

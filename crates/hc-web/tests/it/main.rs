@@ -1,0 +1,6 @@
+//! HTTP tests through `app(state).oneshot(request)`, on SQLite and, when
+//! `HEALTHCITY_TEST_POSTGRES` is set, on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod ui;
