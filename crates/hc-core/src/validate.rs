@@ -470,10 +470,12 @@ pub fn parse_resident(
             birth = birth.or(f.get("birth_date").is_none().then_some(facts.birth_date));
         }
     }
-    if f.get("sex").is_none() && sex.is_none() {
+    // A mainland ID supplies sex and birth date; when it is malformed, its own error says so.
+    let derivable = id_type == Some(IdType::ResidentId);
+    if f.get("sex").is_none() && sex.is_none() && !derivable {
         e.push("sex", "is required");
     }
-    if f.get("birth_date").is_none() && birth.is_none() {
+    if f.get("birth_date").is_none() && birth.is_none() && !derivable {
         e.push("birth_date", "is required");
     }
     let resident = match (id_type, id_number, name, sex, birth, community) {

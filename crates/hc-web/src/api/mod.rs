@@ -117,7 +117,7 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
 /// The field a serde message is about: `path.to.field: message`, or `unknown field `x``,
 /// or `missing field `x``.
 fn field_of(detail: &str) -> String {
-    for marker in ["unknown field `", "missing field `"] {
+    for marker in ["unknown field `", "missing field `", "duplicate field `"] {
         if let Some(rest) = detail.split_once(marker).map(|(_, r)| r) {
             if let Some(name) = rest.split('`').next() {
                 return name.to_owned();

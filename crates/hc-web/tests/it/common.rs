@@ -13,7 +13,6 @@ pub struct TestApp {
     pub db: TestDb,
     pub app: axum::Router,
     pub token: String,
-    pub backend: Backend,
 }
 
 /// A response read whole.
@@ -37,10 +36,14 @@ impl TestApp {
 
     pub async fn with_config(backend: Backend, config: hc_web::WebConfig) -> TestApp {
         let db = fresh(backend).await.unwrap();
-        hc_app::accounts::create_user(&db.store, "admin", "管理员", "admin-pass-1", "admin").await.unwrap();
-        let (token, _) = hc_app::accounts::login(&db.store, "admin", "admin-pass-1").await.unwrap();
+        hc_app::accounts::create_user(&db.store, "admin", "管理员", "admin-pass-1", "admin")
+            .await
+            .unwrap();
+        let (token, _) = hc_app::accounts::login(&db.store, "admin", "admin-pass-1")
+            .await
+            .unwrap();
         let app = hc_web::app(hc_web::AppState::new(db.store.clone(), config));
-        TestApp { db, app, token, backend }
+        TestApp { db, app, token }
     }
 
     /// Sends a request; `auth` adds the admin's bearer token.
@@ -48,19 +51,40 @@ impl TestApp {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Resp { status, content_type, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Resp {
+            status,
+            content_type,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Resp {
-        self.send(Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {}", self.token)).body(Body::empty()).unwrap()).await
+        self.send(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     /// GET as a browser: with the session cookie (and optional extra cookies, e.g. `lang=en`).
     pub async fn get_page(&self, uri: &str, extra_cookies: &str) -> Resp {
         let cookie = format!("hc_session={}; {extra_cookies}", self.token);
-        self.send(Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
+        self.send(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn send_json(&self, method: &str, uri: &str, body: &str) -> Resp {
@@ -108,24 +132,44 @@ impl TestApp {
             negative_pressure_rooms: 4,
             fever_clinic: grade.is_some(),
         };
-        s.insert_institutions(&[inst("H440305001", "南山区人民医院", InstitutionKind::Hospital, Some(HospitalGrade::TertiaryA), 1200)]).await.unwrap();
-        s.insert_institutions(&[inst("C440305001", "南头社区健康服务中心", InstitutionKind::Chc, None, 0)]).await.unwrap();
-        let residents: Vec<Resident> = [("王芳", Sex::F, "1949-12-31", 2u32), ("李明", Sex::M, "1985-06-15", 11), ("张伟", Sex::M, "2015-03-01", 21)]
-            .into_iter()
-            .map(|(name, sex, birth, seq)| {
-                let birth = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
-                Resident {
-                    id_type: IdType::ResidentId,
-                    id_number: hc_core::idcard::compose(440305, birth, seq, sex),
-                    name: name.into(),
-                    sex,
-                    birth_date: birth,
-                    phone: Some("13912345678".into()),
-                    community_code: "440305001002".into(),
-                    residence: Residence::Registered,
-                }
-            })
-            .collect();
+        s.insert_institutions(&[inst(
+            "H440305001",
+            "南山区人民医院",
+            InstitutionKind::Hospital,
+            Some(HospitalGrade::TertiaryA),
+            1200,
+        )])
+        .await
+        .unwrap();
+        s.insert_institutions(&[inst(
+            "C440305001",
+            "南头社区健康服务中心",
+            InstitutionKind::Chc,
+            None,
+            0,
+        )])
+        .await
+        .unwrap();
+        let residents: Vec<Resident> = [
+            ("王芳", Sex::F, "1949-12-31", 2u32),
+            ("李明", Sex::M, "1985-06-15", 11),
+            ("张伟", Sex::M, "2015-03-01", 21),
+        ]
+        .into_iter()
+        .map(|(name, sex, birth, seq)| {
+            let birth = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
+            Resident {
+                id_type: IdType::ResidentId,
+                id_number: hc_core::idcard::compose(440305, birth, seq, sex),
+                name: name.into(),
+                sex,
+                birth_date: birth,
+                phone: Some("13912345678".into()),
+                community_code: "440305001002".into(),
+                residence: Residence::Registered,
+            }
+        })
+        .collect();
         s.insert_residents(&residents).await.unwrap();
     }
 }

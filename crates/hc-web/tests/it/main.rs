@@ -2,5 +2,6 @@
 //! `HEALTHCITY_TEST_POSTGRES` is set, on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod common;
 mod ui;
