@@ -340,10 +340,14 @@ impl Importable for Institution {
         )
         .into_iter()
         .collect();
-        if let Some(g) = &self.group_code {
-            if g != &self.code && !refs.institutions.contains(g) {
-                errs.push(FieldError::new("group_code", format!("unknown institution {g} (a group's lead must be registered or come earlier in the file)")));
-            }
+        if let Some(g) = &self.group_code
+            && g != &self.code
+            && !refs.institutions.contains(g)
+        {
+            let msg = format!(
+                "unknown institution {g} (a group's lead must be registered or come earlier in the file)"
+            );
+            errs.push(FieldError::new("group_code", msg));
         }
         if errs.is_empty() {
             refs.institutions.insert(self.code.clone());

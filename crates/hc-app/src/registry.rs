@@ -110,10 +110,10 @@ async fn check_institution_refs(store: &Store, i: &Institution) -> Result<(), Ap
         OrgLevel::Community,
     )
     .await?;
-    if let Some(g) = &i.group_code {
-        if g != &i.code {
-            check_institution(store, "group_code", g).await?;
-        }
+    if let Some(g) = &i.group_code
+        && g != &i.code
+    {
+        check_institution(store, "group_code", g).await?;
     }
     Ok(())
 }

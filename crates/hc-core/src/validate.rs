@@ -213,10 +213,10 @@ pub fn validate_orgunit(u: &OrgUnit) -> Vec<FieldError> {
             }
         }
     }
-    if let (Some(from), Some(to)) = (u.valid_from, u.valid_to) {
-        if to < from {
-            e.push("valid_to", format!("{to} is before valid_from {from}"));
-        }
+    if let (Some(from), Some(to)) = (u.valid_from, u.valid_to)
+        && to < from
+    {
+        e.push("valid_to", format!("{to} is before valid_from {from}"));
     }
     e.0
 }
@@ -464,11 +464,11 @@ pub fn parse_resident(
         )
         .unwrap_or(Residence::Resident);
     let community = e.required(f, "community_code");
-    if let (Some(IdType::ResidentId), Some(n)) = (id_type, &id_number) {
-        if let Ok(facts) = idcard::parse(n, today) {
-            sex = sex.or(f.get("sex").is_none().then_some(facts.sex));
-            birth = birth.or(f.get("birth_date").is_none().then_some(facts.birth_date));
-        }
+    if let (Some(IdType::ResidentId), Some(n)) = (id_type, &id_number)
+        && let Ok(facts) = idcard::parse(n, today)
+    {
+        sex = sex.or(f.get("sex").is_none().then_some(facts.sex));
+        birth = birth.or(f.get("birth_date").is_none().then_some(facts.birth_date));
     }
     // A mainland ID supplies sex and birth date; when it is malformed, its own error says so.
     let derivable = id_type == Some(IdType::ResidentId);

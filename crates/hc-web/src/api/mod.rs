@@ -118,10 +118,10 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
 /// or `missing field `x``.
 fn field_of(detail: &str) -> String {
     for marker in ["unknown field `", "missing field `", "duplicate field `"] {
-        if let Some(rest) = detail.split_once(marker).map(|(_, r)| r) {
-            if let Some(name) = rest.split('`').next() {
-                return name.to_owned();
-            }
+        if let Some(rest) = detail.split_once(marker).map(|(_, r)| r)
+            && let Some(name) = rest.split('`').next()
+        {
+            return name.to_owned();
         }
     }
     match detail.split_once(": ") {

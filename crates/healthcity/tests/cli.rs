@@ -1,0 +1,249 @@
+//! The `healthcity` binary as a user runs it: exit codes, printed counts, reject files,
+//! settings from file and environment, the demo, and a live server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hc_store::Backend;
+use hc_store::testkit::{backends, fresh};
+
+fn healthcity(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_healthcity"))
+        .current_dir(dir)
+        .env("HEALTHCITY_DATABASE", db)
+        .env_remove("HEALTHCITY_CONFIG")
+        .env("HEALTHCITY_LOG", "warn")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A database URL for `backend`: a fresh PostgreSQL database, or a new SQLite file in `dir`.
+async fn database(backend: Backend, dir: &Path) -> (String, Option<hc_store::testkit::TestDb>) {
+    match backend {
+        Backend::Sqlite => (format!("sqlite://{}/cli.db", dir.display()), None),
+        Backend::Postgres => {
+            let db = fresh(backend).await.unwrap();
+            (db.url.clone(), Some(db))
+        }
+    }
+}
+
+const UNITS: &str = "code,name,parent_code,level\n440300,深圳市,440000,city\n440305,南山区,440300,district\n440305001,南头街道,440305,street\n440305001001,南头社区,440305001,community\n";
+
+#[tokio::test]
+async fn import_prints_counts_writes_rejects_and_exits_by_file_readability() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "orgunits", "units.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout)
+                .contains("accepted 4 (inserted 4, updated 0, unchanged 0), rejected 0"),
+            "{}",
+            text(&o)
+        );
+        assert!(
+            !dir.path().join("units.csv.rejects.csv").exists(),
+            "no reject file when nothing is rejected"
+        );
+
+        let residents = "id_type,id_number,name,community_code\nresident_id,11010519491231002X,王芳,440305001001\nresident_id,110105194912310021,错号,440305001001\n";
+        std::fs::write(dir.path().join("people.csv"), residents).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "residents", "people.csv"]);
+        assert!(
+            o.status.success(),
+            "rejected rows are not a failure: {}",
+            text(&o)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("accepted 1 (inserted 1, updated 0, unchanged 0), rejected 1"),
+            "{}",
+            text(&o)
+        );
+        let rejects = std::fs::read_to_string(dir.path().join("people.csv.rejects.csv")).unwrap();
+        assert!(
+            rejects.starts_with(
+                "line,field,reason,id_type,id_number,name,community_code\n3,id_number,"
+            ),
+            "{rejects}"
+        );
+
+        let o = healthcity(dir.path(), &db, &["import", "residents", "people.csv"]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout)
+                .contains("accepted 1 (inserted 0, updated 0, unchanged 1), rejected 1"),
+            "{}",
+            text(&o)
+        );
+
+        let o = healthcity(dir.path(), &db, &["import", "residents", "missing.csv"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        std::fs::write(dir.path().join("bad.csv"), "name,x\n1,2\n").unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "residents", "bad.csv"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .contains("lacks column(s) id_type, id_number, community_code"),
+            "{}",
+            text(&o)
+        );
+        let o = healthcity(dir.path(), &db, &["import", "patients", "people.csv"]);
+        assert_eq!(o.status.code(), Some(2), "clap usage error: {}", text(&o));
+    }
+}
+
+#[tokio::test]
+async fn users_migrate_and_settings() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        let o = healthcity(dir.path(), &db, &["migrate"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let add = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+            .current_dir(dir.path())
+            .env("HEALTHCITY_DATABASE", &db)
+            .args([
+                "user",
+                "add",
+                "li.na",
+                "--role",
+                "analyst",
+                "--display-name",
+                "李娜",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .as_ref()
+            .unwrap()
+            .write_all(b"s3cret-pass\n")
+            .unwrap();
+        let o = add.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let o = healthcity(dir.path(), &db, &["user", "list"]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("li.na"),
+            "{}",
+            text(&o)
+        );
+        let o = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+            .current_dir(dir.path())
+            .env("HEALTHCITY_DATABASE", &db)
+            .env("HEALTHCITY_PASSWORD", "short")
+            .args(["user", "add", "x1x"])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("password: must be at least 8 characters"),
+            "{}",
+            text(&o)
+        );
+    }
+    // healthcity.toml in the working directory supplies the database when nothing else does.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("healthcity.toml"),
+        "database = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+        .current_dir(dir.path())
+        .env_remove("HEALTHCITY_DATABASE")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("from-file.db").exists());
+    let o = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+        .current_dir(dir.path())
+        .env_remove("HEALTHCITY_DATABASE")
+        .args(["--database", "mysql://x", "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// GET over a raw TCP connection (no HTTP client dependency needed for one request).
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+#[test]
+fn demo_builds_a_small_city_and_serves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/demo.db", dir.path().display());
+    let o = healthcity(
+        dir.path(),
+        &db,
+        &["demo", "--scale", "0.0005", "--no-serve"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("built the demo city"), "{}", text(&o));
+    assert!(out.contains("log in as admin / healthcity"), "{}", text(&o));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+        .current_dir(dir.path())
+        .env("HEALTHCITY_DATABASE", &db)
+        .args(["serve", "--listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ready = None;
+    while Instant::now() < deadline {
+        if let Some(r) = http_get(&addr, "/readyz") {
+            ready = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login = http_get(&addr, "/login");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        ready.unwrap_or_default().starts_with("HTTP/1.1 200"),
+        "server did not become ready"
+    );
+    let login = login.unwrap_or_default();
+    assert!(
+        login.starts_with("HTTP/1.1 200") && login.contains("lang=\"zh-CN\""),
+        "{login}"
+    );
+}
