@@ -711,6 +711,7 @@ async fn write_batch<T: Importable>(
         valid.push((row.line, row.values, rec));
     }
 
+    let started = std::time::Instant::now();
     let keys: Vec<&str> = valid.iter().map(|(_, _, r)| r.key()).collect();
     let existing: Vec<Existing<T>> = if keys.is_empty() {
         Vec::new()
@@ -742,8 +743,10 @@ async fn write_batch<T: Importable>(
         }
     }
 
+    let looked_up = started.elapsed();
     let ins: Vec<T> = inserts.iter().map(|(_, _, r)| r.clone()).collect();
     let upd: Vec<(i64, &T)> = updates.iter().map(|(_, _, id, r)| (*id, r)).collect();
+    let (inserts_n, updates_n) = (ins.len(), upd.len());
     match store.write_batch(&ins, &upd, Some(import_id)).await {
         Ok(out) => {
             report.inserted += out.inserted;
@@ -792,6 +795,14 @@ async fn write_batch<T: Importable>(
     // Identical rows write nothing but the import stamp, so that a later copy of the same
     // identity in this file is still recognised as a duplicate.
     store.stamp::<T>(&unchanged, import_id).await?;
+    tracing::debug!(
+        kind = %T::KIND,
+        lookup_ms = looked_up.as_millis() as u64,
+        write_ms = (started.elapsed() - looked_up).as_millis() as u64,
+        inserted = inserts_n,
+        updated = updates_n,
+        "batch written"
+    );
     rejections.sort_by_key(|r| r.line);
     for r in &rejections {
         sink.reject(r).map_err(ImportError::Rejects)?;

@@ -156,7 +156,13 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
-                .pragma("cache_size", "-65536")
+                // Bulk loads touch every index page at random; a page cache that holds
+                // the indexes doubles import speed (pages are only allocated when used).
+                .pragma("cache_size", "-262144")
+                .pragma("mmap_size", "1073741824")
+                // Fewer, larger checkpoints: index pages rewritten by successive batches are
+                // copied back to the database once.
+                .pragma("wal_autocheckpoint", "10000")
                 .pragma("temp_store", "memory")
                 .disable_statement_logging();
             let pool = SqlitePoolOptions::new()

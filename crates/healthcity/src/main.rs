@@ -79,7 +79,7 @@ enum Command {
         #[arg(long)]
         rejects: Option<PathBuf>,
         /// Rows per transaction.
-        #[arg(long, default_value_t = 5000)]
+        #[arg(long, default_value_t = 20_000)]
         batch_size: usize,
     },
     /// Manage accounts.

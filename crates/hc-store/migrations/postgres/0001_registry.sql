@@ -49,7 +49,9 @@ CREATE TABLE residents (
     sex            TEXT NOT NULL CHECK (sex IN ('M', 'F')),
     birth_date     DATE NOT NULL,
     phone          TEXT,
-    community_code TEXT COLLATE "C" NOT NULL REFERENCES orgunits (code),
+    -- Checked by hc-app on every write path, not by a foreign key: a per-row RI trigger
+    -- halves bulk-load speed on the largest table, and org units are never deleted.
+    community_code TEXT COLLATE "C" NOT NULL,
     residence      TEXT NOT NULL,
     import_id      BIGINT
 );

@@ -48,7 +48,9 @@ CREATE TABLE residents (
     sex            TEXT NOT NULL CHECK (sex IN ('M', 'F')),
     birth_date     TEXT NOT NULL,
     phone          TEXT,
-    community_code TEXT NOT NULL REFERENCES orgunits (code),
+    -- Checked by hc-app on every write path, not by a foreign key (as on PostgreSQL,
+    -- where the per-row check halves bulk-load speed); org units are never deleted.
+    community_code TEXT NOT NULL,
     residence      TEXT NOT NULL,
     import_id      INTEGER
 );

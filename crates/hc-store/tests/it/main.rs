@@ -201,11 +201,13 @@ async fn registry_round_trips_and_filters() {
         );
         assert_eq!(s.totals().await.unwrap().residents, 30);
 
-        // Unknown community is refused by the foreign key.
-        let orphan = resident(101, "440399001001", Sex::M);
+        // An unknown group lead is refused by the foreign key (residents' communities are
+        // checked by hc-app instead; see the import and registry tests there).
+        let mut orphan = inst("H9", InstitutionKind::Hospital, "440305001001", 1);
+        orphan.group_code = Some("NOPE".into());
         assert!(
             matches!(
-                s.insert_residents(&[orphan]).await,
+                s.insert_institutions(&[orphan]).await,
                 Err(StoreError::Conflict { .. })
             ),
             "{b:?}"
