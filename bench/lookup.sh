@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Resident lookup by identity number over HTTP at 32 concurrent connections (wrk), on the
+# databases that bench/import.sh filled (≈ 1 million residents). Prints wrk's latency
+# distribution; the target is p99 < 5 ms.
+source "$(dirname "$0")/common.sh"
+ensure_data
+DURATION=${DURATION:-20s}
+ADDR=127.0.0.1:18080
+[ -f "$OUT/import.db" ] || bash bench/import.sh
+
+run() { # name, database URL
+  local name=$1 db=$2
+  HEALTHCITY_PASSWORD=bench-pass-1 "$BIN" --database "$db" user add bench --role admin >/dev/null 2>&1 || true
+  "$BIN" --database "$db" serve --listen "$ADDR" >"$OUT/serve-$name.log" 2>&1 &
+  local pid=$!
+  trap 'kill $pid 2>/dev/null || true' RETURN
+  for _ in $(seq 1 100); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.1; done
+  local token
+  token=$(curl -sf "http://$ADDR/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"username":"bench","password":"bench-pass-1"}' | jq -r .token)
+  shuf -n 20000 --random-source=<(yes) <(tail -n +2 "$RESIDENTS" | cut -d, -f2) > "$OUT/ids.txt"
+  echo; echo "== $name: GET /api/v1/residents?id_number=… ($(wc -l < "$OUT/ids.txt") distinct ids, 32 connections, $DURATION)"
+  IDS="$OUT/ids.txt" TOKEN="$token" wrk -t2 -c32 -d"$DURATION" --latency -s bench/lookup.lua "http://$ADDR" | tee "$OUT/lookup-$name.txt"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+run sqlite "sqlite://$OUT/import.db"
+run postgres "$PG/hc_bench_import"
+echo; for f in "$OUT"/lookup-*.txt; do echo "$(basename "$f" .txt): p50 $(awk '$1=="50%"{print $2}' "$f"), p99 $(awk '$1=="99%"{print $2}' "$f"), $(awk '/Requests\/sec/{print $2}' "$f") req/s, non-2xx: $(awk '/Non-2xx/{print $NF}' "$f")"; done
