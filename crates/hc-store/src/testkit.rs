@@ -14,6 +14,35 @@ pub struct TestDb {
     /// The URL it was opened with.
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: (server URL, database name) to drop when the test ends.
+    drop_pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.drop_pg.take() else {
+            return;
+        };
+        // Tests run inside a runtime that cannot block on async work: use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = Store::connect_with(&base, 1).await {
+                    if let crate::Db::Postgres(p) = &admin.db {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await;
+                    }
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// The backends this run tests: SQLite, and PostgreSQL when configured.
@@ -46,6 +75,7 @@ pub async fn fresh(backend: Backend) -> Result<TestDb> {
                 store,
                 url,
                 _dir: Some(dir),
+                drop_pg: None,
             })
         }
         Backend::Postgres => {
@@ -72,6 +102,7 @@ pub async fn fresh(backend: Backend) -> Result<TestDb> {
                 store,
                 url,
                 _dir: None,
+                drop_pg: Some((base, name)),
             })
         }
     }
