@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Renders the web UI in headless Chromium (Debian's) against a freshly built demo city and
+# checks what a person would see: Chinese by default, English on request, nothing loaded
+# from outside the server. Screenshots land in target/browser/.
+#   bash tests/browser.sh [path/to/healthcity]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-target/release/healthcity}
+[ -x "$BIN" ] || cargo build --release -p healthcity
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk curl >/dev/null
+fi
+OUT=target/browser
+rm -rf "$OUT" && mkdir -p "$OUT"
+DB="sqlite://$PWD/$OUT/browser.db"
+PORT=$(( 20000 + RANDOM % 20000 ))
+ADDR=127.0.0.1:$PORT
+"$BIN" --database "$DB" demo --scale 0.0005 --listen "$ADDR" >"$OUT/server.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "http://$ADDR/readyz" >/dev/null || { cat "$OUT/server.log"; echo "server did not start"; exit 1; }
+
+chrome() {
+  chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking \
+    --disable-component-update --disable-sync --no-first-run --disable-quic \
+    --user-data-dir="$(mktemp -d)" --window-size=1366,900 "$@" 2>>"$OUT/chromium.log"
+}
+fail=0
+check() { # description, file, pattern
+  if grep -q -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: no '$3' in $2"; fail=1; fi
+}
+chrome --dump-dom "http://$ADDR/login" > "$OUT/login-zh.html"
+chrome --dump-dom "http://$ADDR/login?lang=en" > "$OUT/login-en.html"
+chrome --screenshot="$OUT/login-zh.png" "http://$ADDR/login" >/dev/null
+chrome --screenshot="$OUT/login-en.png" "http://$ADDR/login?lang=en" >/dev/null
+check "Chinese by default" "$OUT/login-zh.html" 'lang="zh-CN"'
+check "Chinese product name" "$OUT/login-zh.html" '健康城市平台'
+check "English on request" "$OUT/login-en.html" 'lang="en"'
+check "English product name" "$OUT/login-en.html" 'HealthCity'
+check "a labelled password field" "$OUT/login-zh.html" 'type="password"'
+for f in "$OUT"/login-*.html; do
+  if grep -Eo '(src|href)="https?://[^"]*"' "$f" | grep -v "http://$ADDR" | grep -q .; then
+    echo "FAIL $f loads an external resource"; fail=1
+  else
+    echo "ok   no external resources in $(basename "$f")"
+  fi
+done
+# The screenshots must not be blank: a rendered page compresses to more than a few KiB.
+for f in "$OUT"/login-*.png; do
+  size=$(stat -c %s "$f")
+  if [ "$size" -gt 8000 ]; then echo "ok   $(basename "$f") rendered ($size bytes)"; else echo "FAIL $(basename "$f") looks blank"; fail=1; fi
+done
+curl -sfI "http://$ADDR/static/app.css" | grep -qi 'content-type: text/css' && echo "ok   stylesheet served" || { echo "FAIL stylesheet"; fail=1; }
+[ "$fail" -eq 0 ] && echo "browser checks passed" || { echo "browser checks failed"; exit 1; }
