@@ -121,7 +121,8 @@ pub async fn login(
         Ok(u) => u,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so timing does not reveal account names.
-            let _ = verify_password(password, DUMMY_HASH);
+            let pw = password.to_owned();
+            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
             return Err(AppError::Unauthorized);
         }
         Err(e) => return Err(e.into()),

@@ -211,6 +211,8 @@ pub enum ImportError {
         line: Option<u64>,
         /// The reader's error.
         source: csv::Error,
+        /// What earlier batches committed before reading stopped (their rejects were sent).
+        committed: ImportReport,
     },
     /// The header lacks required columns.
     #[error("the header lacks column(s) {}: a {kind} file needs {}", .missing.join(", "), .kind.required_columns().join(","))]
@@ -491,6 +493,7 @@ fn read_batches<T: Importable, R: Read>(
             send(Err(ImportError::Read {
                 line: Some(1),
                 source,
+                committed: ImportReport::default(),
             }));
             return;
         }
@@ -542,7 +545,11 @@ fn read_batches<T: Importable, R: Read>(
                         bytes,
                     })));
                 }
-                send(Err(ImportError::Read { line, source }));
+                send(Err(ImportError::Read {
+                    line,
+                    source,
+                    committed: ImportReport::default(),
+                }));
                 return;
             }
         }
@@ -659,7 +666,14 @@ async fn run<T: Importable, R: Read + Send + 'static>(
             report.rejected,
         )
         .await?;
-    outcome.map(|()| report)
+    outcome.map(|()| report).map_err(|e| match e {
+        ImportError::Read { line, source, .. } => ImportError::Read {
+            line,
+            source,
+            committed: report,
+        },
+        other => other,
+    })
 }
 
 async fn write_batch<T: Importable>(

@@ -174,12 +174,30 @@ pub fn parent_level(level: OrgLevel) -> Option<OrgLevel> {
     }
 }
 
+/// The prefix every code in the subtree of `code` starts with: a province's first 2 digits,
+/// a city's first 4 (its districts are `4403xx`), otherwise the code itself.
+pub fn subtree_prefix(code: &str) -> &str {
+    let digits6 = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    if digits6 && code.ends_with("0000") {
+        &code[..2]
+    } else if digits6 && code.ends_with("00") {
+        &code[..4]
+    } else {
+        code
+    }
+}
+
 /// Whether `code` lies under `parent` by the hierarchical structure of the codes
 /// (a district shares its city's first 4 digits, a street starts with its district's code, a
 /// community with its street's).
 pub fn org_code_under(code: &str, parent: &str, level: OrgLevel) -> bool {
     match level {
-        OrgLevel::City => parent.len() == 6 && code.get(..2) == parent.get(..2),
+        OrgLevel::City => {
+            parent.len() == 6
+                && parent.bytes().all(|b| b.is_ascii_digit())
+                && parent.ends_with("0000")
+                && code.get(..2) == parent.get(..2)
+        }
         OrgLevel::District => code.get(..4) == parent.get(..4),
         OrgLevel::Street | OrgLevel::Community => code.starts_with(parent),
     }
@@ -673,6 +691,15 @@ mod tests {
             p("code=440305 name=x level=district").unwrap_err(),
             "parent_code: is required below city level"
         );
+    }
+
+    #[test]
+    fn subtrees_of_cities_span_their_districts() {
+        assert_eq!(subtree_prefix("440300"), "4403");
+        assert_eq!(subtree_prefix("440000"), "44");
+        assert_eq!(subtree_prefix("440305"), "440305");
+        assert_eq!(subtree_prefix("440305001"), "440305001");
+        assert_eq!(subtree_prefix("x"), "x");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Connection, Executor};
+use sqlx::{ConnectOptions, Connection};
 
 mod accounts;
 mod batch;
@@ -178,15 +178,6 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // Optional filters are written `($1 IS NULL OR col = $1)`; a generic
-                        // plan could not use indexes for them, so always plan per call.
-                        conn.execute("SET plan_cache_mode = force_custom_plan")
-                            .await?;
-                        Ok(())
-                    })
-                })
                 .connect_with(opts)
                 .await?;
             Ok(Store {

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use hc_core::model::*;
+use hc_core::validate::subtree_prefix;
 
 use crate::{Result, Store, StoreError, on_pool, prefix_upper};
 
@@ -302,12 +303,13 @@ impl Store {
             AND ($5 IS NULL OR ((valid_from IS NULL OR valid_from <= $5) AND (valid_to IS NULL OR valid_to >= $5))) \
             AND ($6 IS NULL OR name LIKE $6 ESCAPE '\\') AND id > $7 ORDER BY id LIMIT $8";
         debug_assert!(SQL.contains(ORGUNIT_COLS));
-        let upper = filter.under.as_deref().map(prefix_upper);
+        let under = filter.under.as_deref().map(subtree_prefix);
+        let upper = under.map(prefix_upper);
         let name = filter.name.as_deref().map(contains_pattern);
         let rows: Vec<OrgUnitRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(filter.parent_code.as_deref())
             .bind(filter.level.map(OrgLevel::as_str))
-            .bind(filter.under.as_deref())
+            .bind(under)
             .bind(upper.as_deref())
             .bind(filter.as_of)
             .bind(name.as_deref())
@@ -422,12 +424,13 @@ impl Store {
             AND ($3 IS NULL OR (community_code >= $3 AND community_code < $4)) \
             AND ($5 IS NULL OR group_code = $5) AND ($6 IS NULL OR fever_clinic = $6) \
             AND ($7 IS NULL OR name LIKE $7 ESCAPE '\\') AND id > $8 ORDER BY id LIMIT $9";
-        let upper = filter.under.as_deref().map(prefix_upper);
+        let under = filter.under.as_deref().map(subtree_prefix);
+        let upper = under.map(prefix_upper);
         let name = filter.name.as_deref().map(contains_pattern);
         let rows: Vec<InstitutionRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(filter.kind.map(InstitutionKind::as_str))
             .bind(filter.grade.map(HospitalGrade::as_str))
-            .bind(filter.under.as_deref())
+            .bind(under)
             .bind(upper.as_deref())
             .bind(filter.group_code.as_deref())
             .bind(filter.fever_clinic)
@@ -521,15 +524,19 @@ impl Store {
         if let Some(number) = &filter.id_number {
             // The hot path: an exact identity lookup served by the unique index alone.
             let items = self.residents_by_identity(number).await?;
+            // Every other filter still applies, in memory: at most one row per identity type.
+            let under = filter.under.as_deref().map(subtree_prefix);
             let items = items
                 .into_iter()
-                .filter(|r| page.after.is_none_or(|a| r.id > a))
-                .filter(|r| filter.sex.is_none_or(|s| r.record.sex == s))
                 .filter(|r| {
-                    filter
-                        .under
-                        .as_deref()
-                        .is_none_or(|u| r.record.community_code.starts_with(u))
+                    let x = &r.record;
+                    page.after.is_none_or(|a| r.id > a)
+                        && filter.sex.is_none_or(|s| x.sex == s)
+                        && under.is_none_or(|u| x.community_code.starts_with(u))
+                        && filter.name.as_deref().is_none_or(|n| x.name.starts_with(n))
+                        && filter.born_from.is_none_or(|d| x.birth_date >= d)
+                        && filter.born_to.is_none_or(|d| x.birth_date <= d)
+                        && filter.residence.is_none_or(|v| x.residence == v)
                 })
                 .collect();
             return Ok(paged(items, page.limit));
@@ -540,10 +547,11 @@ impl Store {
             AND ($3 IS NULL OR name LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR sex = $4) \
             AND ($5 IS NULL OR birth_date >= $5) AND ($6 IS NULL OR birth_date <= $6) \
             AND ($7 IS NULL OR residence = $7) AND id > $8 ORDER BY id LIMIT $9";
-        let upper = filter.under.as_deref().map(prefix_upper);
+        let under = filter.under.as_deref().map(subtree_prefix);
+        let upper = under.map(prefix_upper);
         let name = filter.name.as_deref().map(prefix_pattern);
         let rows: Vec<ResidentRaw> = on_pool!(self, p => sqlx::query_as(SQL)
-            .bind(filter.under.as_deref())
+            .bind(under)
             .bind(upper.as_deref())
             .bind(name.as_deref())
             .bind(filter.sex.map(Sex::as_str))
@@ -574,6 +582,7 @@ impl Store {
     ) -> Result<Vec<PyramidBar>> {
         const SQL: &str = "SELECT sex, birth_date, COUNT(*) FROM residents \
             WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) GROUP BY sex, birth_date";
+        let under = under.map(subtree_prefix);
         let upper = under.map(prefix_upper);
         let rows: Vec<(String, NaiveDate, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
         let mut bars: Vec<PyramidBar> = (0..18)
@@ -600,6 +609,7 @@ impl Store {
         const SQL: &str = "SELECT kind, COUNT(*), CAST(COALESCE(SUM(beds), 0) AS BIGINT), CAST(COALESCE(SUM(negative_pressure_rooms), 0) AS BIGINT), \
             CAST(COALESCE(SUM(CASE WHEN fever_clinic THEN 1 ELSE 0 END), 0) AS BIGINT) FROM institutions \
             WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) GROUP BY kind ORDER BY kind";
+        let under = under.map(subtree_prefix);
         let upper = under.map(prefix_upper);
         let rows: Vec<(String, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
         rows.into_iter()
@@ -622,6 +632,7 @@ impl Store {
     ) -> Result<Vec<(PractitionerKind, i64)>> {
         const SQL: &str = "SELECT p.kind, COUNT(*) FROM practitioners p JOIN institutions i ON i.code = p.institution_code \
             WHERE ($1 IS NULL OR (i.community_code >= $1 AND i.community_code < $2)) GROUP BY p.kind ORDER BY p.kind";
+        let under = under.map(subtree_prefix);
         let upper = under.map(prefix_upper);
         let rows: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
         rows.into_iter()

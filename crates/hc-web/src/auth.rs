@@ -8,6 +8,56 @@ use hc_store::SessionUser;
 
 use crate::{ApiError, AppState};
 
+/// How long a verified session is trusted without asking the database again. Logging out
+/// through this server takes effect at once; disabling an account elsewhere (the CLI), within
+/// this time.
+const SESSION_CACHE_SECONDS: u64 = 10;
+const SESSION_CACHE_MAX: usize = 10_000;
+
+/// Sessions verified in the last few seconds, by token hash.
+#[derive(Default)]
+pub struct SessionCache {
+    map: std::sync::Mutex<std::collections::HashMap<String, (SessionUser, std::time::Instant)>>,
+}
+
+impl SessionCache {
+    fn get(&self, key: &str) -> Option<SessionUser> {
+        let map = self.map.lock().ok()?;
+        let (user, at) = map.get(key)?;
+        (at.elapsed().as_secs() < SESSION_CACHE_SECONDS).then(|| user.clone())
+    }
+
+    fn put(&self, key: String, user: SessionUser) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= SESSION_CACHE_MAX {
+                map.retain(|_, (_, at)| at.elapsed().as_secs() < SESSION_CACHE_SECONDS);
+                if map.len() >= SESSION_CACHE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(key, (user, std::time::Instant::now()));
+        }
+    }
+
+    /// Forgets a session (on logout).
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(&hc_app::accounts::token_hash(token));
+        }
+    }
+}
+
+/// The account of `token`, from the cache or the database.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<SessionUser, hc_app::AppError> {
+    let key = hc_app::accounts::token_hash(token);
+    if let Some(user) = state.sessions.get(&key) {
+        return Ok(user);
+    }
+    let user = hc_app::accounts::authenticate(&state.store, token).await?;
+    state.sessions.put(key, user.clone());
+    Ok(user)
+}
+
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hc_session";
 
@@ -70,7 +120,7 @@ impl FromRequestParts<AppState> for Option<CurrentUser> {
         let Some(token) = session_token(&parts.headers) else {
             return Ok(None);
         };
-        match hc_app::accounts::authenticate(&state.store, token).await {
+        match authenticate(state, token).await {
             Ok(u) => Ok(Some(CurrentUser(u))),
             Err(hc_app::AppError::Unauthorized) => Ok(None),
             Err(e) => Err(e.into()),

@@ -57,6 +57,8 @@ pub struct AppState {
     pub store: hc_store::Store,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// Recently verified sessions, so a request costs no session query (see `auth.rs`).
+    pub(crate) sessions: Arc<auth::SessionCache>,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            sessions: Arc::new(auth::SessionCache::default()),
         }
     }
 }

@@ -56,6 +56,7 @@ pub struct RawArgs {
     pub config: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
     pub max_import_bytes: Option<usize>,
+    pub secure_cookies: Option<bool>,
 }
 
 pub const DEFAULT_DATABASE: &str = "sqlite://healthcity.db";
@@ -96,7 +97,10 @@ impl Config {
                 .max_import_bytes
                 .or(file.max_import_bytes)
                 .unwrap_or(defaults.max_import_bytes),
-            secure_cookies: file.secure_cookies.unwrap_or(defaults.secure_cookies),
+            secure_cookies: raw
+                .secure_cookies
+                .or(file.secure_cookies)
+                .unwrap_or(defaults.secure_cookies),
         };
         if web.max_body_bytes < 1024 {
             bail!("max_body_bytes must be at least 1024");

@@ -34,6 +34,9 @@ struct Cli {
     /// Largest CSV upload in bytes. [default: 67108864]
     #[arg(long, global = true, env = "HEALTHCITY_MAX_IMPORT_BYTES")]
     max_import_bytes: Option<usize>,
+    /// Mark session cookies Secure (serve behind HTTPS). [default: false]
+    #[arg(long, global = true, env = "HEALTHCITY_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,11 +160,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config: cli.config,
         max_body_bytes: cli.max_body_bytes,
         max_import_bytes: cli.max_import_bytes,
+        secure_cookies: cli.secure_cookies,
     })?;
     let store = open(&cfg.database).await?;
     match cli.command {
         Command::Migrate => {
-            println!("migrated {}", cfg.database);
+            println!("migrated {}", redact(&cfg.database));
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { .. } => {
@@ -193,6 +197,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `url` with any password replaced by `***`, for messages and logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    match tail {
+        Some(t) => format!("{scheme}://{authority}/{t}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
 /// Connects and applies migrations.
 async fn open(url: &str) -> anyhow::Result<hc_store::Store> {
     let store = hc_store::Store::connect(url)
@@ -209,7 +234,7 @@ async fn serve(cfg: &Config, store: hc_store::Store) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
-    tracing::info!(address = %cfg.listen, database = %cfg.database, "serving");
+    tracing::info!(address = %cfg.listen, database = %redact(&cfg.database), "serving");
     println!(
         "HealthCity 健康城市平台 is serving on http://{}/  (Ctrl-C stops it)",
         cfg.listen
@@ -351,9 +376,31 @@ async fn import(
         .with_context(|| format!("writing {}", rejects_path.display()))?;
     let report = match result {
         Ok(r) => r,
-        Err(e @ (ImportError::Read { .. } | ImportError::MissingColumns { .. })) => {
+        Err(e @ ImportError::MissingColumns { .. }) => {
             eprintln!("error: {}: {e}", file.display());
             let _ = std::fs::remove_file(&rejects_path);
+            return Ok(ExitCode::from(2));
+        }
+        Err(ImportError::Read {
+            line,
+            source,
+            committed,
+        }) => {
+            let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            eprintln!("error: {}: reading stopped{at}: {source}", file.display());
+            eprintln!(
+                "before that, committed: accepted {} (inserted {}, updated {}, unchanged {}), rejected {}",
+                committed.accepted(),
+                committed.inserted,
+                committed.updated,
+                committed.unchanged,
+                committed.rejected
+            );
+            if committed.rejected > 0 {
+                eprintln!("rejected rows: {}", rejects_path.display());
+            } else {
+                let _ = std::fs::remove_file(&rejects_path);
+            }
             return Ok(ExitCode::from(2));
         }
         Err(e) => bail!("importing {}: {e}", file.display()),
@@ -442,4 +489,20 @@ async fn user(store: &hc_store::Store, action: UserAction) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://hc:s3cret@db:5432/x?sslmode=require"),
+            "postgres://hc:***@db:5432/x?sslmode=require"
+        );
+        assert_eq!(super::redact("postgres://hc@db/x"), "postgres://hc@db/x");
+        assert_eq!(
+            super::redact("sqlite://healthcity.db"),
+            "sqlite://healthcity.db"
+        );
+    }
 }

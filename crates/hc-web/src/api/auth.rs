@@ -38,6 +38,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some(token) = session_token(&headers) {
+        state.sessions.forget(token);
         hc_app::accounts::logout(&state.store, token).await?;
     }
     Ok((

@@ -440,8 +440,12 @@ pub struct ResidentOut {
     pub name: String,
     /// `M` or `F`.
     pub sex: String,
-    /// Date of birth.
-    pub birth_date: NaiveDate,
+    /// Year of birth.
+    pub birth_year: i32,
+    /// Date of birth; only with `unmask=true`, since with the visible digits of a masked
+    /// identity number it would give the whole number away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
     /// Phone, masked likewise.
     pub phone: Option<String>,
     /// Community code.
@@ -463,7 +467,8 @@ impl ResidentOut {
             },
             name: r.name,
             sex: r.sex.as_str().into(),
-            birth_date: r.birth_date,
+            birth_year: chrono::Datelike::year(&r.birth_date),
+            birth_date: unmask.then_some(r.birth_date),
             phone: r.phone.map(|p| if unmask { p } else { mask_phone(&p) }),
             community_code: r.community_code,
             residence: r.residence.as_str().into(),

@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
 use hc_app::import::{CollectRejects, ImportError, ImportKind, ImportOptions};
 
-use super::{ImportOut, RejectionOut};
+use super::{ApiPath, ImportOut, RejectionOut};
 use crate::auth::CurrentUser;
 use crate::error::Problem;
 use crate::{ApiError, AppState};
@@ -21,9 +23,34 @@ use crate::{ApiError, AppState};
 pub async fn import_csv(
     State(s): State<AppState>,
     user: CurrentUser,
-    Path(kind): Path<String>,
-    body: Bytes,
+    ApiPath(kind): ApiPath<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportOut>, ApiError> {
+    // A CSV content type is required: a cross-site HTML form cannot send one, so a browser
+    // session cannot be made to import by another site.
+    let csv_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv") || v.starts_with("application/csv"));
+    if !csv_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "send Content-Type: text/csv",
+        ));
+    }
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                "the file exceeds the configured upload limit",
+            )
+        } else {
+            ApiError::new(e.status(), "Bad request", e.body_text())
+        }
+    })?;
     let kind: ImportKind = kind
         .parse()
         .map_err(|e: String| ApiError::bad_field("kind", e))?;

@@ -66,6 +66,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(import::import_csv).layer(axum::extract::DefaultBodyLimit::max(import_limit)),
         )
         .fallback(|| async { ApiError::not_found("API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "this resource does not support that method",
+            )
+        })
 }
 
 /// JSON body whose failures are problem documents naming the field (unknown fields included).
@@ -127,6 +134,34 @@ fn field_of(detail: &str) -> String {
     match detail.split_once(": ") {
         Some((path, _)) if !path.contains(' ') => path.to_owned(),
         _ => "body".to_owned(),
+    }
+}
+
+/// Path parameters whose failures are problem documents (`/residents/abc` → 400 naming `id`).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => {
+                // Name the route's parameter, e.g. `id` of `/api/v1/residents/{id}`.
+                let field = parts
+                    .extensions
+                    .get::<axum::extract::MatchedPath>()
+                    .and_then(|m| {
+                        m.as_str()
+                            .rsplit('{')
+                            .next()
+                            .and_then(|p| p.split('}').next())
+                    })
+                    .unwrap_or("path")
+                    .to_owned();
+                Err(ApiError::bad_field(&field, e.body_text()))
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Registry resources: org units, institutions, practitioners, residents.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
@@ -78,6 +78,33 @@ fn unmask(user: &CurrentUser, asked: Option<bool>) -> Result<bool, ApiError> {
     }
 }
 
+/// Non-administrators may filter by birth date in whole years only.
+fn whole_year(
+    field: &str,
+    date: Option<NaiveDate>,
+    month: u32,
+    day: u32,
+    user: &CurrentUser,
+) -> Result<(), ApiError> {
+    use chrono::Datelike;
+    match date {
+        Some(d) if user.0.role != "admin" && (d.month(), d.day()) != (month, day) => {
+            Err(ApiError::bad_field(
+                field,
+                format!(
+                    "must be {} of a year (whole years only, except for administrators)",
+                    if month == 1 {
+                        "January 1"
+                    } else {
+                        "December 31"
+                    }
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 // -- org units ----------------------------------------------------------------------------------
 
 /// Filters of the org-unit list.
@@ -149,7 +176,7 @@ pub async fn create_orgunit(
 pub async fn get_orgunit(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<OrgUnitOut>, ApiError> {
     Ok(Json(
         hc_app::registry::orgunit(&s.store, &code).await?.into(),
@@ -164,7 +191,7 @@ pub async fn get_orgunit(
 pub async fn update_orgunit(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<OrgUnitInput>,
 ) -> Result<Json<OrgUnitOut>, ApiError> {
     Ok(Json(
@@ -189,7 +216,7 @@ pub struct ChildrenQuery {
 pub async fn orgunit_children(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ChildrenQuery>,
 ) -> Result<Json<Vec<UnitCountsOut>>, ApiError> {
     hc_app::registry::orgunit(&s.store, &code).await?;
@@ -276,7 +303,7 @@ pub async fn create_institution(
 pub async fn get_institution(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<InstitutionOut>, ApiError> {
     Ok(Json(
         hc_app::registry::institution(&s.store, &code).await?.into(),
@@ -291,7 +318,7 @@ pub async fn get_institution(
 pub async fn update_institution(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<InstitutionInput>,
 ) -> Result<Json<InstitutionOut>, ApiError> {
     Ok(Json(
@@ -382,7 +409,7 @@ pub struct ReadQuery {
 pub async fn get_practitioner(
     State(s): State<AppState>,
     u: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Result<Json<PractitionerOut>, ApiError> {
     let unmask = unmask(&u, q.unmask)?;
@@ -400,7 +427,7 @@ pub async fn get_practitioner(
 pub async fn update_practitioner(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PractitionerInput>,
 ) -> Result<Json<PractitionerOut>, ApiError> {
     let stored = hc_app::registry::update_practitioner(&s.store, id, input.into_domain()?).await?;
@@ -421,9 +448,9 @@ pub struct ResidentQuery {
     pub name: Option<String>,
     /// `M` or `F`.
     pub sex: Option<String>,
-    /// Born on or after (YYYY-MM-DD).
+    /// Born on or after (YYYY-MM-DD; January 1 unless an administrator).
     pub born_from: Option<NaiveDate>,
-    /// Born on or before (YYYY-MM-DD).
+    /// Born on or before (YYYY-MM-DD; December 31 unless an administrator).
     pub born_to: Option<NaiveDate>,
     /// `registered` or `resident`.
     pub residence: Option<String>,
@@ -444,6 +471,9 @@ pub async fn list_residents(
     ApiQuery(q): ApiQuery<ResidentQuery>,
 ) -> Result<Json<Page<ResidentOut>>, ApiError> {
     let unmask = unmask(&u, q.unmask)?;
+    // Day-precise birth ranges would let anyone narrow a masked number's hidden digits down.
+    whole_year("born_from", q.born_from, 1, 1, &u)?;
+    whole_year("born_to", q.born_to, 12, 31, &u)?;
     let filter = ResidentFilter {
         under: text_param(q.under),
         id_number: text_param(q.id_number).map(|n| hc_core::idcard::normalize(&n)),
@@ -488,7 +518,7 @@ pub async fn create_resident(
 pub async fn get_resident(
     State(s): State<AppState>,
     u: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Result<Json<ResidentOut>, ApiError> {
     let unmask = unmask(&u, q.unmask)?;
@@ -506,7 +536,7 @@ pub async fn get_resident(
 pub async fn update_resident(
     State(s): State<AppState>,
     _u: CurrentUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ResidentInput>,
 ) -> Result<Json<ResidentOut>, ApiError> {
     let stored =

@@ -114,10 +114,11 @@ pub async fn submit(
 
 /// `POST /logout`: ends the session, clears the cookie and goes to the login page.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers)
-        && let Err(e) = hc_app::accounts::logout(&state.store, token).await
-    {
-        tracing::warn!(error = %e, "ending a session failed");
+    if let Some(token) = session_token(&headers) {
+        state.sessions.forget(token);
+        if let Err(e) = hc_app::accounts::logout(&state.store, token).await {
+            tracing::warn!(error = %e, "ending a session failed");
+        }
     }
     page::redirect_with(
         "/login",

@@ -34,7 +34,11 @@ async fn residents_crud_and_lookup() {
             format!("/api/v1/residents/{id}")
         );
         assert_eq!(created["sex"], "F", "derived from the ID number");
-        assert_eq!(created["birth_date"], "1949-12-31");
+        assert_eq!(created["birth_year"], 1949);
+        assert!(
+            created.get("birth_date").is_none(),
+            "with the masked number it would reveal the whole number"
+        );
         assert_eq!(created["id_number"], "110105********002X", "masked");
         assert_eq!(created["phone"], "139****5678");
 
@@ -50,6 +54,31 @@ async fn residents_crud_and_lookup() {
             .await
             .json();
         assert_eq!(full["id_number"], WANG);
+        assert_eq!(full["birth_date"], "1949-12-31");
+        // Birth ranges are whole years for non-administrators.
+        let in_1949 = t
+            .get("/api/v1/residents?born_from=1949-01-01&born_to=1949-12-31")
+            .await
+            .json();
+        assert_eq!(
+            in_1949["items"].as_array().unwrap().len(),
+            2,
+            "the seeded 王芳 and this one"
+        );
+        // A city's subtree spans its districts, whose codes share only its first 4 digits.
+        let city = t
+            .get("/api/v1/residents?under=440300&limit=1000")
+            .await
+            .json();
+        assert_eq!(city["items"].as_array().unwrap().len(), 4, "{b:?}");
+        // Other filters still apply to an identity lookup.
+        let none = t
+            .get(&format!(
+                "/api/v1/residents?id_number={WANG}&residence=registered"
+            ))
+            .await
+            .json();
+        assert_eq!(none["items"].as_array().unwrap().len(), 0);
 
         // The same identity again is a conflict naming the field.
         let dup = t
@@ -171,6 +200,34 @@ async fn bad_input_gets_problem_documents_naming_the_field() {
         );
         let r = t.get("/api/v1/residents?limit=0").await;
         assert_eq!(r.json()["errors"][0]["field"], "limit");
+        // A viewer may not narrow birth dates below whole years.
+        hc_app::accounts::create_user(&t.db.store, "viewer1", "", "viewer-pass-1", "viewer")
+            .await
+            .unwrap();
+        let (viewer, _) = hc_app::accounts::login(&t.db.store, "viewer1", "viewer-pass-1")
+            .await
+            .unwrap();
+        let as_viewer = |uri: &str| {
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {viewer}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let r = t
+            .send(as_viewer("/api/v1/residents?born_from=1949-06-01"))
+            .await;
+        assert_eq!(
+            (r.status, r.json()["errors"][0]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("born_from"))
+        );
+        assert_eq!(
+            t.send(as_viewer("/api/v1/residents?born_from=1949-01-01"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let r = t.send(as_viewer("/api/v1/residents?unmask=true")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = t.get("/api/v1/residents?born_from=yesterday").await;
         assert_eq!(
             (r.status, r.json()["errors"][0]["field"].as_str()),
@@ -344,11 +401,26 @@ async fn import_through_the_api() {
             .send(
                 Request::post("/api/v1/import/patients")
                     .header(header::AUTHORIZATION, format!("Bearer {}", t.token))
+                    .header(header::CONTENT_TYPE, "text/csv")
                     .body(Body::from("a"))
                     .unwrap(),
             )
             .await;
         assert_eq!(r.json()["errors"][0]["field"], "kind");
+        // Without a CSV content type (as a cross-site form would send) nothing is imported.
+        let plain = Request::post("/api/v1/import/residents")
+            .header(header::AUTHORIZATION, format!("Bearer {}", t.token))
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("id_type\n"))
+            .unwrap();
+        let r = t.send(plain).await;
+        assert_eq!(
+            (r.status, r.content_type.as_str()),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "application/problem+json"
+            )
+        );
     }
 }
 
@@ -437,6 +509,11 @@ async fn ops_endpoints_and_openapi() {
         assert_eq!(
             t.send(anon("/api/v1/nothing")).await.status,
             StatusCode::NOT_FOUND
+        );
+        let del = t.send_json("DELETE", "/api/v1/residents/1", "").await;
+        assert_eq!(
+            (del.status, del.content_type.as_str()),
+            (StatusCode::METHOD_NOT_ALLOWED, "application/problem+json")
         );
     }
 }
