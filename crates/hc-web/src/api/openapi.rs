@@ -22,7 +22,7 @@ use crate::error::{Problem, ProblemField};
     ),
     components(schemas(Problem, ProblemField, OrgUnitInput, OrgUnitOut, UnitCountsOut, InstitutionInput, InstitutionOut,
         PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"))
 )]
 pub struct ApiDoc;
@@ -36,6 +36,55 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Documents the problem responses every operation can give (bad parameters, no session, …)
+/// without repeating them on each handler.
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |desc: &str| {
+            ResponseBuilder::new()
+                .description(desc)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = path.ends_with("/auth/login");
+            for op in [&mut item.get, &mut item.post, &mut item.put]
+                .into_iter()
+                .flatten()
+            {
+                let has_body = op.request_body.is_some();
+                let mut add = |code: &str, desc: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| problem(desc).into());
+                };
+                add(
+                    "400",
+                    "A parameter or the body is malformed; `errors` names the field",
+                );
+                if !public {
+                    add("401", "No valid session: log in and send the token");
+                    add("403", "The account may not do this");
+                }
+                if has_body {
+                    add("413", "The body exceeds the configured limit");
+                    add("415", "Wrong Content-Type");
+                    add("422", "The record breaks a rule; `errors` names each field");
+                }
+            }
+        }
     }
 }
 

@@ -114,6 +114,7 @@ pub struct OrgUnitQuery {
     /// Children of this unit.
     pub parent_code: Option<String>,
     /// `city`, `district`, `street` or `community`.
+    #[param(pattern = "^(|city|district|street|community)$")]
     pub level: Option<String>,
     /// Units in the subtree of this code.
     pub under: Option<String>,
@@ -122,8 +123,10 @@ pub struct OrgUnitQuery {
     /// Name contains.
     pub name: Option<String>,
     /// Cursor from the previous page's `next`.
+    #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
-    /// Page size, 1-1000 (default 50).
+    /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -231,8 +234,12 @@ pub async fn orgunit_children(
 #[into_params(parameter_in = Query)]
 pub struct InstitutionQuery {
     /// Kind code.
+    #[param(
+        pattern = "^(|hospital|chc|chs|cdc|mch|pharmacy|school|kindergarten|nursing_home|clinic)$"
+    )]
     pub kind: Option<String>,
     /// Grade code.
+    #[param(pattern = "^(|3a|3b|2|1)$")]
     pub grade: Option<String>,
     /// Located in the subtree of this org-unit code.
     pub under: Option<String>,
@@ -243,8 +250,10 @@ pub struct InstitutionQuery {
     /// Name contains.
     pub name: Option<String>,
     /// Cursor from the previous page's `next`.
+    #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
-    /// Page size, 1-1000 (default 50).
+    /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -335,6 +344,7 @@ pub async fn update_institution(
 #[into_params(parameter_in = Query)]
 pub struct PractitionerQuery {
     /// Kind code.
+    #[param(pattern = "^(|gp|specialist|nurse|public_health|pharmacist)$")]
     pub kind: Option<String>,
     /// Institution code.
     pub institution_code: Option<String>,
@@ -345,8 +355,10 @@ pub struct PractitionerQuery {
     /// Show identity numbers in full (administrators only).
     pub unmask: Option<bool>,
     /// Cursor from the previous page's `next`.
+    #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
-    /// Page size, 1-1000 (default 50).
+    /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -447,18 +459,22 @@ pub struct ResidentQuery {
     /// Name starts with.
     pub name: Option<String>,
     /// `M` or `F`.
+    #[param(pattern = "^(|M|F)$")]
     pub sex: Option<String>,
     /// Born on or after (YYYY-MM-DD; January 1 unless an administrator).
     pub born_from: Option<NaiveDate>,
     /// Born on or before (YYYY-MM-DD; December 31 unless an administrator).
     pub born_to: Option<NaiveDate>,
     /// `registered` or `resident`.
+    #[param(pattern = "^(|registered|resident)$")]
     pub residence: Option<String>,
     /// Show identifiers in full (administrators only).
     pub unmask: Option<bool>,
     /// Cursor from the previous page's `next`.
+    #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
-    /// Page size, 1-1000 (default 50).
+    /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
