@@ -2,7 +2,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=bench/out
-BIN=target/release/healthcity
+BIN=${HEALTHCITY_BIN:-target/release/healthcity}   # a prebuilt binary skips the build
 SCALE=${SCALE:-0.06}            # ≈ 1.05 million residents
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 mkdir -p "$OUT"
@@ -17,7 +17,7 @@ need psql postgresql-client
 need curl curl
 need jq jq
 
-cargo build --release -p healthcity >&2
+[ -n "${HEALTHCITY_BIN:-}" ] || cargo build --release -p healthcity >&2
 
 level_order="CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 ELSE 3 END"
 

@@ -19,8 +19,10 @@ run() { # name, database URL
   token=$(curl -sf "http://$ADDR/api/v1/auth/login" -H 'content-type: application/json' \
     -d '{"username":"bench","password":"bench-pass-1"}' | jq -r .token)
   shuf -n 20000 --random-source=<(yes) <(tail -n +2 "$RESIDENTS" | cut -d, -f2) > "$OUT/ids.txt"
+  # Warm up first (pool connections opened, pages mapped), then measure.
+  IDS="$OUT/ids.txt" TOKEN="$token" wrk -t"${WRK_THREADS:-2}" -c32 -d5s -s bench/lookup.lua "http://$ADDR" >/dev/null
   echo; echo "== $name: GET /api/v1/residents?id_number=… ($(wc -l < "$OUT/ids.txt") distinct ids, 32 connections, $DURATION)"
-  IDS="$OUT/ids.txt" TOKEN="$token" wrk -t2 -c32 -d"$DURATION" --latency -s bench/lookup.lua "http://$ADDR" | tee "$OUT/lookup-$name.txt"
+  IDS="$OUT/ids.txt" TOKEN="$token" wrk -t"${WRK_THREADS:-2}" -c32 -d"$DURATION" --latency -s bench/lookup.lua "http://$ADDR" | tee "$OUT/lookup-$name.txt"
   kill $pid; wait $pid 2>/dev/null || true
 }
 run sqlite "sqlite://$OUT/import.db"

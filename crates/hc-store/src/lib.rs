@@ -165,6 +165,10 @@ impl Store {
                 .pragma("wal_autocheckpoint", "10000")
                 .pragma("temp_store", "memory")
                 .disable_statement_logging();
+            // Each SQLite connection is a thread of its own and every query a hand-off to it;
+            // more connections than twice the cores only add context switches.
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+            let max_connections = max_connections.min(2 * cores).max(1);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .min_connections(1)
