@@ -27,4 +27,7 @@ run() { # name, database URL
 }
 run sqlite "sqlite://$OUT/import.db"
 run postgres "$PG/hc_bench_import"
+# The same database over its Unix socket, as a server beside its database would connect.
+PG_SOCKET=${PG_SOCKET:-/var/run/postgresql}
+[ -S "$PG_SOCKET/.s.PGSQL.5432" ] && run postgres-socket "postgres://postgres@localhost/hc_bench_import?host=$PG_SOCKET"
 echo; for f in "$OUT"/lookup-*.txt; do echo "$(basename "$f" .txt): p50 $(awk '$1=="50%"{print $2}' "$f"), p99 $(awk '$1=="99%"{print $2}' "$f"), $(awk '/Requests\/sec/{print $2}' "$f") req/s, non-2xx: $(awk '/Non-2xx/{print $NF}' "$f")"; done
