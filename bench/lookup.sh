@@ -19,6 +19,11 @@ run() { # name, database URL
   token=$(curl -sf "http://$ADDR/api/v1/auth/login" -H 'content-type: application/json' \
     -d '{"username":"bench","password":"bench-pass-1"}' | jq -r .token)
   shuf -n 20000 --random-source=<(yes) <(tail -n +2 "$RESIDENTS" | cut -d, -f2) > "$OUT/ids.txt"
+  # The lookups must find people: check a few before measuring.
+  for id in $(head -n 5 "$OUT/ids.txt"); do
+    n=$(curl -sf "http://$ADDR/api/v1/residents?id_number=$id" -H "Authorization: Bearer $token" | jq '.items | length')
+    [ "$n" = 1 ] || { echo "lookup of $id returned $n residents"; exit 1; }
+  done
   # Warm up first (pool connections opened, pages mapped), then measure.
   IDS="$OUT/ids.txt" TOKEN="$token" wrk -t"${WRK_THREADS:-2}" -c32 -d5s -s bench/lookup.lua "http://$ADDR" >/dev/null
   echo; echo "== $name: GET /api/v1/residents?id_number=… ($(wc -l < "$OUT/ids.txt") distinct ids, 32 connections, $DURATION)"

@@ -26,6 +26,7 @@ use sqlx::{ConnectOptions, Connection};
 
 mod accounts;
 mod batch;
+mod lookup;
 mod registry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -135,12 +136,22 @@ pub struct Totals {
 pub struct Store {
     pub(crate) db: Db,
     max_connections: u32,
+    /// The identity-lookup coalescer, started on first use (see `lookup.rs`).
+    pub(crate) lookups: std::sync::Arc<std::sync::OnceLock<lookup::Lookups>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 impl Store {
+    fn new(db: Db, max_connections: u32) -> Store {
+        Store {
+            db,
+            max_connections,
+            lookups: Default::default(),
+        }
+    }
+
     /// Connects to `sqlite://PATH` (the file is created if absent; WAL, foreign keys on) or
     /// `postgres://…`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store> {
@@ -174,10 +185,7 @@ impl Store {
                 .min_connections(1)
                 .connect_with(opts)
                 .await?;
-            Ok(Store {
-                db: Db::Sqlite(pool),
-                max_connections,
-            })
+            Ok(Store::new(Db::Sqlite(pool), max_connections))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
             // More backends than twice the cores only queue on the CPU: 16 connections gave a
@@ -188,10 +196,7 @@ impl Store {
                 .max_connections(max_connections)
                 .connect_with(opts)
                 .await?;
-            Ok(Store {
-                db: Db::Postgres(pool),
-                max_connections,
-            })
+            Ok(Store::new(Db::Postgres(pool), max_connections))
         } else {
             Err(StoreError::Url(url.to_owned()))
         }

@@ -511,12 +511,10 @@ impl Store {
     }
 
     /// The residents holding identity number `number` (one per identity type at most).
+    ///
+    /// Concurrent calls are coalesced into one indexed query (see `lookup.rs`).
     pub async fn residents_by_identity(&self, number: &str) -> Result<Vec<Stored<Resident>>> {
-        const SQL: &str = "SELECT id, id_type, id_number, name, sex, birth_date, phone, community_code, residence \
-            FROM residents WHERE id_number = $1 ORDER BY id";
-        let rows: Vec<ResidentRaw> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(number).fetch_all(p).await?);
-        convert(rows)
+        crate::lookup::residents_by_identity(self, number).await
     }
 
     /// Residents matching `filter`, in id order.

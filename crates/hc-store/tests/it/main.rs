@@ -354,3 +354,41 @@ async fn accounts_and_sessions() {
         assert_eq!(s.users().await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identity_lookups_each_get_their_own_rows() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        seed(s).await;
+        let rs: Vec<Resident> = (0..40)
+            .map(|n| resident(n, "440305001001", if n % 2 == 0 { Sex::F } else { Sex::M }))
+            .collect();
+        s.write_batch(&rs, &[], None).await.unwrap();
+        // 200 lookups at once, a quarter of them for numbers nobody holds: the coalescer
+        // batches them, and every caller must still get exactly its own person.
+        let mut tasks = Vec::new();
+        for i in 0..200usize {
+            let store = s.clone();
+            let (number, expect) = if i % 4 == 3 {
+                (format!("44030519000101{:03}X", i % 1000), None)
+            } else {
+                let r = &rs[i % rs.len()];
+                (r.id_number.clone(), Some(r.name.clone()))
+            };
+            tasks.push(tokio::spawn(async move {
+                (store.residents_by_identity(&number).await.unwrap(), expect)
+            }));
+        }
+        for t in tasks {
+            let (found, expect) = t.await.unwrap();
+            match expect {
+                Some(name) => {
+                    assert_eq!(found.len(), 1, "{b:?}");
+                    assert_eq!(found[0].record.name, name, "{b:?}");
+                }
+                None => assert!(found.is_empty(), "{b:?}"),
+            }
+        }
+    }
+}
