@@ -736,7 +736,10 @@ async fn write_batch<T: Importable>(
     for e in &existing {
         by_key.entry(e.stored.record.key()).or_default().push(e);
     }
-    let mut inserts: Vec<(u64, Vec<String>, T)> = Vec::new();
+    // Records to insert are kept apart from their line and values, so the batch write can
+    // borrow them as a slice without copying each record.
+    let mut ins: Vec<T> = Vec::new();
+    let mut ins_rows: Vec<(u64, Vec<String>)> = Vec::new();
     let mut updates: Vec<(u64, Vec<String>, i64, T)> = Vec::new();
     let mut unchanged: Vec<i64> = Vec::new();
     for (line, values, rec) in valid {
@@ -744,7 +747,10 @@ async fn write_batch<T: Importable>(
             .get(rec.key())
             .and_then(|v| v.iter().find(|e| e.stored.record.same_identity(&rec)));
         match found {
-            None => inserts.push((line, values, rec)),
+            None => {
+                ins.push(rec);
+                ins_rows.push((line, values));
+            }
             Some(e) if T::STAMPED && e.import_id == Some(import_id) => {
                 let r = FieldError::new("id_number", "duplicates an earlier line of this file");
                 rejections.push(reject_of(line, values, &[r]));
@@ -758,7 +764,6 @@ async fn write_batch<T: Importable>(
     }
 
     let looked_up = started.elapsed();
-    let ins: Vec<T> = inserts.iter().map(|(_, _, r)| r.clone()).collect();
     let upd: Vec<(i64, &T)> = updates.iter().map(|(_, _, id, r)| (*id, r)).collect();
     let (inserts_n, updates_n) = (ins.len(), upd.len());
     match store.write_batch(&ins, &upd, Some(import_id)).await {
@@ -769,20 +774,21 @@ async fn write_batch<T: Importable>(
         Err(StoreError::Conflict { .. }) => {
             // Something changed underneath (a concurrent writer): write row by row so each
             // failure is rejected with its own reason and the rest still lands.
-            for (line, values, rec) in inserts {
+            let refused = |constraint: String| {
+                [FieldError::new(
+                    "row",
+                    format!("refused by the database ({constraint})"),
+                )]
+            };
+            for ((line, values), rec) in ins_rows.into_iter().zip(&ins) {
                 match store
-                    .write_batch(std::slice::from_ref(&rec), &[], Some(import_id))
+                    .write_batch(std::slice::from_ref(rec), &[], Some(import_id))
                     .await
                 {
                     Ok(out) => report.inserted += out.inserted,
-                    Err(StoreError::Conflict { constraint }) => rejections.push(reject_of(
-                        line,
-                        values,
-                        &[FieldError::new(
-                            "row",
-                            format!("refused by the database ({constraint})"),
-                        )],
-                    )),
+                    Err(StoreError::Conflict { constraint }) => {
+                        rejections.push(reject_of(line, values, &refused(constraint)))
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -792,14 +798,9 @@ async fn write_batch<T: Importable>(
                     .await
                 {
                     Ok(out) => report.updated += out.updated,
-                    Err(StoreError::Conflict { constraint }) => rejections.push(reject_of(
-                        line,
-                        values,
-                        &[FieldError::new(
-                            "row",
-                            format!("refused by the database ({constraint})"),
-                        )],
-                    )),
+                    Err(StoreError::Conflict { constraint }) => {
+                        rejections.push(reject_of(line, values, &refused(constraint)))
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
