@@ -1,0 +1,38 @@
+//! CUSUM as R's `cusum`.
+
+use std::ops::RangeInclusive;
+
+use crate::{DetectError, Detector, Evaluation, ParamError, Params, Series};
+
+/// Placeholder until the method lands.
+#[derive(Debug, Clone)]
+pub struct Cusum;
+
+impl Cusum {
+    /// Reads the method's parameters.
+    pub fn from_params(_params: &mut Params) -> Result<Cusum, ParamError> {
+        Ok(Cusum)
+    }
+}
+
+impl Detector for Cusum {
+    fn method(&self) -> &'static str {
+        "cusum"
+    }
+
+    fn describe(&self) -> String {
+        String::new()
+    }
+
+    fn first_index(&self, _series: &Series) -> Result<usize, DetectError> {
+        Ok(0)
+    }
+
+    fn evaluate(
+        &self,
+        _series: &Series,
+        _range: RangeInclusive<usize>,
+    ) -> Result<Vec<Evaluation>, DetectError> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,38 @@
+//! The RKI rule as R's `algo.rki`.
+
+use std::ops::RangeInclusive;
+
+use crate::{DetectError, Detector, Evaluation, ParamError, Params, Series};
+
+/// Placeholder until the method lands.
+#[derive(Debug, Clone)]
+pub struct Rki;
+
+impl Rki {
+    /// Reads the method's parameters.
+    pub fn from_params(_params: &mut Params) -> Result<Rki, ParamError> {
+        Ok(Rki)
+    }
+}
+
+impl Detector for Rki {
+    fn method(&self) -> &'static str {
+        "rki"
+    }
+
+    fn describe(&self) -> String {
+        String::new()
+    }
+
+    fn first_index(&self, _series: &Series) -> Result<usize, DetectError> {
+        Ok(0)
+    }
+
+    fn evaluate(
+        &self,
+        _series: &Series,
+        _range: RangeInclusive<usize>,
+    ) -> Result<Vec<Evaluation>, DetectError> {
+        Ok(Vec::new())
+    }
+}

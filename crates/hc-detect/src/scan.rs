@@ -1,0 +1,1 @@
+//! Kulldorff's space-time permutation scan statistic (2005).

@@ -1,0 +1,1 @@
+//! Tests of `basic` beyond the shared R reference cases.

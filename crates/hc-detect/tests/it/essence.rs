@@ -1,0 +1,1 @@
+//! Tests of `essence` beyond the shared R reference cases.

@@ -1,0 +1,1 @@
+//! Tests of `farrington` beyond the shared R reference cases.

@@ -1,0 +1,1 @@
+//! Tests of `glr` beyond the shared R reference cases.

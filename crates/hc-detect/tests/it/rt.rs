@@ -1,0 +1,1 @@
+//! Tests of `rt` beyond the shared R reference cases.

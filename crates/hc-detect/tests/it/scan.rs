@@ -1,0 +1,1 @@
+//! Tests of `scan` beyond the shared R reference cases.
