@@ -339,3 +339,80 @@ fn errors_name_the_problem() {
         }
     }
 }
+
+/// The best cylinder by brute force from the raw records: every centre, every complete circle
+/// of at most `max` locations, every window of 1..=`days` days ending on `end`.
+fn brute_force_best(
+    locations: &[Location],
+    cases: &[CaseCount],
+    max: usize,
+    days: i64,
+    end: NaiveDate,
+) -> (f64, BTreeSet<usize>, NaiveDate) {
+    let total: f64 = cases.iter().map(|c| f64::from(c.count)).sum();
+    let mut best = (0.0, BTreeSet::new(), end);
+    for centre in 0..locations.len() {
+        let order = nearest(locations, centre, locations.len());
+        let dist = |z: usize| {
+            (locations[z].x - locations[centre].x).hypot(locations[z].y - locations[centre].y)
+        };
+        for size in 1..=max {
+            if size < order.len() && dist(order[size]) == dist(order[size - 1]) {
+                continue; // not a complete circle
+            }
+            let inside: BTreeSet<usize> = order[..size].iter().copied().collect();
+            for w in 0..days {
+                let start = end - Duration::days(w);
+                let (mut c, mut cz, mut cd) = (0.0, 0.0, 0.0);
+                for r in cases {
+                    let (a, b) = (inside.contains(&r.location), r.date >= start);
+                    let n = f64::from(r.count);
+                    if a && b {
+                        c += n;
+                    }
+                    if a {
+                        cz += n;
+                    }
+                    if b {
+                        cd += n;
+                    }
+                }
+                let mu = cz * cd / total;
+                if c > mu && c >= 2.0 {
+                    let llr = c * (c / mu).ln()
+                        + if total > c {
+                            (total - c) * ((total - c) / (total - mu)).ln()
+                        } else {
+                            0.0
+                        };
+                    if llr > best.0 {
+                        best = (llr, inside.clone(), start);
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn best_cluster_agrees_with_brute_force() {
+    for seed in 0..6 {
+        let (mut locations, cases, _) = background(200 + seed, 16, 14, 6);
+        // Some exact ties in distance: two locations on the same spot, one on a grid.
+        locations[3].x = locations[2].x;
+        locations[3].y = locations[2].y;
+        let mut config = ScanConfig::new();
+        config.permutations = 9;
+        config.max_days = 5;
+        let clusters = scan(&locations, &cases, &config).unwrap();
+        let (llr, inside, start) = brute_force_best(&locations, &cases, 8, 5, day(13));
+        let best = &clusters[0];
+        assert!(
+            (best.llr - llr).abs() < 1e-9 * llr,
+            "seed {seed}: {best:?} vs {llr}"
+        );
+        let found: BTreeSet<usize> = best.locations.iter().copied().collect();
+        assert_eq!((found, best.start), (inside, start), "seed {seed}");
+    }
+}
