@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod detect;
 pub mod import;
 pub mod registry;
 

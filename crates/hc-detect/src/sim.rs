@@ -457,7 +457,7 @@ fn gamma(rng: &mut impl Rng, shape: f64) -> f64 {
 
 /// A Poisson(mean) draw: inversion below mean 10, Hörmann's PTRS (1993) above. A mean that is
 /// not a positive finite number gives 0.
-fn poisson(rng: &mut impl Rng, mean: f64) -> u64 {
+pub fn poisson(rng: &mut impl Rng, mean: f64) -> u64 {
     if mean.is_nan() || mean <= 0.0 || mean.is_infinite() {
         return 0;
     }
@@ -500,7 +500,7 @@ fn poisson(rng: &mut impl Rng, mean: f64) -> u64 {
 
 /// A count with mean `mu` and variance `phi · mu`: Poisson when φ = 1, otherwise a
 /// Gamma(μ/(φ−1), scale φ−1) mixture of Poissons (a negative binomial).
-fn negative_binomial(rng: &mut impl Rng, mu: f64, phi: f64) -> f64 {
+pub fn negative_binomial(rng: &mut impl Rng, mu: f64, phi: f64) -> f64 {
     if phi <= 1.0 {
         return poisson(rng, mu) as f64;
     }

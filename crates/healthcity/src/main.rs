@@ -1,7 +1,8 @@
 //! `healthcity`: the HealthCity command line and server.
 //!
-//! Exit codes: 0 success; 1 failure (bad settings, database unreachable, a command failed);
-//! 2 an import file that cannot be read.
+//! Exit codes: 0 success; 1 failure (bad settings, database unreachable, a command failed, a
+//! series that `detect` could not evaluate); 2 an input file that cannot be read or bad
+//! method parameters.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use hc_app::import::{CsvRejects, ImportError, ImportKind, ImportOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod analysis;
 mod config;
 
 use config::{Config, RawArgs};
@@ -90,6 +92,12 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Run an outbreak-detection method on counts from a CSV file (no database needed).
+    Detect(analysis::DetectArgs),
+    /// Estimate the instantaneous reproduction number Rt (Cori et al. 2013, as EpiEstim).
+    Rt(analysis::RtArgs),
+    /// Find space-time clusters of cases (Kulldorff's space-time permutation scan statistic).
+    Scan(analysis::ScanArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -121,6 +129,13 @@ fn parse_kind(s: &str) -> Result<ImportKind, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    // The analysis commands work on files alone: no settings, database or runtime.
+    match &cli.command {
+        Command::Detect(args) => return analysis::detect(args),
+        Command::Rt(args) => return analysis::rt(args),
+        Command::Scan(args) => return analysis::scan(args),
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -194,6 +209,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             user(&store, action).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Detect(args) => Ok(analysis::detect(&args)),
+        Command::Rt(args) => Ok(analysis::rt(&args)),
+        Command::Scan(args) => Ok(analysis::scan(&args)),
     }
 }
 
