@@ -26,6 +26,7 @@
 //! `window` (`auto`, the default: 7 for daily data, 1 for weekly data), `blocks` (2), `min_count`
 //! (1). `(2·blocks + 1)·window` may not exceed 52 periods, so that the blocks of the past years
 //! never reach the current one.
+//!
 //! Output: `expected` = the median of the baseline values, `upperbound` = the percentile, `score`
 //! = the current count; `alarm` as above. The first evaluable period is the first whose earliest
 //! baseline block, `years` years back, lies inside the series.
