@@ -186,10 +186,9 @@ impl Detector for Ears {
         // C2 excess terms of t-2 and t-1 (C3 only).
         let mut lag2 = f64::NAN;
         let mut lag1 = f64::NAN;
-        for t in first..=end {
+        for (t, &x) in counts.iter().enumerate().take(end + 1).skip(first) {
             let stats = window.stats();
             window.advance();
-            let x = counts[t];
             let Some((mean, sd)) = stats else {
                 if self.variant == Variant::C3 {
                     (lag2, lag1) = (lag1, f64::NAN);
