@@ -118,7 +118,7 @@ impl Detector for Bayes {
         };
         let counts = series.counts();
         let mut out = Vec::with_capacity(end - start + 1);
-        for t in start..=end {
+        for (t, &x) in counts.iter().enumerate().take(end + 1).skip(start) {
             let (mut sum, mut n) = (0.0, 0usize);
             self.base.for_each(series, t, |c| {
                 if let Some(c) = c {
@@ -133,7 +133,7 @@ impl Detector for Bayes {
                 let upper = qnbinom(1.0 - self.alpha, size, n / (n + 1.0));
                 e.expected = Some(size / n);
                 e.upperbound = Some(upper);
-                e.alarm = matches!(counts[t], Some(x) if x > upper);
+                e.alarm = matches!(x, Some(x) if x > upper);
             }
             out.push(e);
         }

@@ -58,7 +58,7 @@ impl Detector for Rki {
         };
         let counts = series.counts();
         let mut out = Vec::with_capacity(end - start + 1);
-        for t in start..=end {
+        for (t, &x) in counts.iter().enumerate().take(end + 1).skip(start) {
             let (mut sum, mut n) = (0.0, 0usize);
             self.base.for_each(series, t, |c| {
                 if let Some(c) = c {
@@ -83,7 +83,7 @@ impl Detector for Rki {
                 };
                 e.expected = Some(mean);
                 e.upperbound = upper;
-                e.alarm = matches!((counts[t], upper), (Some(x), Some(u)) if x > u);
+                e.alarm = matches!((x, upper), (Some(x), Some(u)) if x > u);
             }
             out.push(e);
         }
