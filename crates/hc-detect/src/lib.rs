@@ -153,6 +153,14 @@ pub enum DetectError {
         /// The period with the missing count.
         date: NaiveDate,
     },
+    /// A model the method relies on could not be fitted.
+    #[error("{method}: {reason}")]
+    ModelFit {
+        /// The method.
+        method: &'static str,
+        /// What failed.
+        reason: String,
+    },
     /// The method needs a population column.
     #[error("{method} with {param} needs a population column")]
     NeedsPopulation {

@@ -204,7 +204,13 @@ pub fn check_manifest(manifest: &str, method: &str) {
                         show(r_upper)
                     ));
                 }
-                if u8::from(o.alarm).to_string() != t["alarm"] {
+                // R's `NA` alarm (an undefined threshold) is reported as no alarm.
+                let r_alarm = if t["alarm"] == "NA" {
+                    "0"
+                } else {
+                    t["alarm"].as_str()
+                };
+                if u8::from(o.alarm).to_string() != r_alarm {
                     found.push(format!(
                         "{at}: alarm {} but R {} (count {})",
                         u8::from(o.alarm),
