@@ -247,3 +247,209 @@ fn demo_builds_a_small_city_and_serves_it() {
         "{login}"
     );
 }
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Numeric CSV cells agree when both are empty or within 1e-6 relative.
+fn same_cell(ours: &str, theirs: &str) -> bool {
+    match (ours.parse::<f64>(), theirs.parse::<f64>()) {
+        (Ok(a), Ok(b)) => (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-9),
+        _ => ours == theirs,
+    }
+}
+
+#[test]
+fn detect_matches_r_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "detect",
+            "--method",
+            "farrington-flexible",
+            "--input",
+            &data("salmonella_agona.input.csv"),
+            "--from",
+            "1995-01-16",
+            "--to",
+            "1995-12-18",
+            "--param",
+            "b=5",
+            "--param",
+            "w=3",
+            "--params",
+            "no_periods=10;weights_threshold=2.58;past_weeks_not_included=26;p_threshold_trend=1;threshold_method=nbplugin",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let ours = String::from_utf8_lossy(&o.stdout);
+    let theirs =
+        std::fs::read_to_string(data("salmonella_agona__ff_noufaily.expected.csv")).unwrap();
+    assert_eq!(ours.lines().count(), theirs.lines().count(), "{ours}");
+    for (a, b) in ours.lines().zip(theirs.lines()) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+        assert_eq!(a.len(), b.len(), "{a:?} vs R {b:?}");
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| same_cell(x, y)),
+            "{a:?} vs R {b:?}"
+        );
+    }
+    // The command needs no database: none was created.
+    assert!(!dir.path().join("unused.db").exists());
+}
+
+#[test]
+fn detect_reports_a_bad_series_and_runs_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("series,date,count\n");
+    for day in 1..=28 {
+        csv.push_str(&format!("good,2024-02-{day:02},{}\n", 3 + day % 4));
+    }
+    csv.push_str("short,2024-02-01,1\nshort,2024-02-02,2\n");
+    csv.push_str("negative,2024-02-01,1\nnegative,2024-02-02,-4\n");
+    std::fs::write(dir.path().join("in.csv"), csv).unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "detect", "--method", "ears", "--input", "in.csv", "--output", "out.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("series short: ears needs"), "{err}");
+    assert!(
+        err.contains("series negative: line 5: count `-4` on 2024-02-02"),
+        "{err}"
+    );
+    let out = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert!(
+        out.starts_with("series,date,count,expected,upperbound,alarm\n"),
+        "{out}"
+    );
+    assert!(out.lines().skip(1).all(|l| l.starts_with("good,")), "{out}");
+    assert!(out.lines().count() > 10, "{out}");
+
+    // Unknown parameters and methods are usage errors (exit 2) naming what is wrong.
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "detect",
+            "--method",
+            "ears",
+            "--input",
+            "in.csv",
+            "--param",
+            "alpah=0.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("method ears has no parameter alpah"));
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["detect", "--method", "nope", "--input", "in.csv"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn rt_matches_epiestim_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "rt",
+            "--input",
+            &data("rt_Flu2009.input.csv"),
+            "--mean-si",
+            "2.6",
+            "--std-si",
+            "1.5",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let ours = String::from_utf8_lossy(&o.stdout);
+    let theirs = std::fs::read_to_string(data("rt_Flu2009.expected.csv")).unwrap();
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+    for (a, b) in ours.lines().zip(theirs.lines()) {
+        assert!(
+            a.split(',').zip(b.split(',')).all(|(x, y)| same_cell(x, y)),
+            "{a} vs R {b}"
+        );
+    }
+}
+
+#[test]
+fn scan_finds_a_planted_cluster_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locations = String::from("id,x,y\n");
+    for i in 0..10 {
+        locations.push_str(&format!("L{i},{},{}\n", i % 5, i / 5));
+    }
+    let mut cases = String::from("location,date,count\n");
+    for day in 1..=28 {
+        for i in 0..10 {
+            // A steady background, and a burst in L0 and L1 over the last three days.
+            let burst = if day >= 26 && i < 2 { 6 } else { 0 };
+            cases.push_str(&format!(
+                "L{i},2024-03-{day:02},{}\n",
+                1 + (day + i) % 2 + burst
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("loc.csv"), locations).unwrap();
+    std::fs::write(dir.path().join("cases.csv"), cases).unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "scan",
+            "--input",
+            "cases.csv",
+            "--locations",
+            "loc.csv",
+            "--permutations",
+            "199",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "rank,center,locations,radius,start,end,observed,expected,observed_over_expected,llr,p_value,recurrence_days"
+        )
+    );
+    let best: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let mut members: Vec<&str> = best[2].split('|').collect();
+    members.sort_unstable();
+    assert_eq!(members, ["L0", "L1"], "{out}");
+    assert_eq!((best[4], best[5]), ("2024-03-26", "2024-03-28"), "{out}");
+    assert!(best[10].parse::<f64>().unwrap() <= 0.01, "{out}");
+
+    // A case at an unknown location is an input error naming the line.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "location,date\nL0,2024-03-01\nL99,2024-03-02\n",
+    )
+    .unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["scan", "--input", "bad.csv", "--locations", "loc.csv"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("line 3, field location: `L99` is not in the locations file"),
+        "{}",
+        text(&o)
+    );
+}
