@@ -256,7 +256,7 @@ pub fn fit(
         Some(e) => e.to_vec(),
         None => y.iter().map(|&v| family.start(v).ln()).collect(),
     };
-    let mut mu: Vec<f64> = eta.iter().map(|e| e.exp()).collect();
+    let mut mu: Vec<f64> = eta.iter().map(|&e| inverse_link(e)).collect();
     let deviance_of = |mu: &[f64]| -> f64 {
         (0..n)
             .map(|i| family.deviance_residual(y[i], mu[i], prior(i)))
@@ -283,7 +283,7 @@ pub fn fit(
         }
         let start = solver.solve(x, &z, &w2);
         let mut new_eta: Vec<f64> = (0..n).map(|i| dot(x.row(i), &start) + off(i)).collect();
-        let mut new_mu: Vec<f64> = new_eta.iter().map(|e| e.exp()).collect();
+        let mut new_mu: Vec<f64> = new_eta.iter().map(|&e| inverse_link(e)).collect();
         let mut dev = deviance_of(&new_mu);
         let valid =
             |dev: f64, mu: &[f64]| dev.is_finite() && mu.iter().all(|m| m.is_finite() && *m > 0.0);
@@ -304,7 +304,7 @@ pub fn fit(
                 }
                 for i in 0..n {
                     new_eta[i] = dot(x.row(i), &start) + off(i);
-                    new_mu[i] = new_eta[i].exp();
+                    new_mu[i] = inverse_link(new_eta[i]);
                 }
                 dev = deviance_of(&new_mu);
             }
@@ -338,6 +338,12 @@ pub fn fit(
         iterations,
         cov_unscaled: solver.inverse(),
     })
+}
+
+/// The mean of a linear predictor under R's log link: exp(η), but never below the machine
+/// epsilon (R's `make.link("log")$linkinv`), so that a diverging fit keeps valid means.
+pub fn inverse_link(eta: f64) -> f64 {
+    eta.exp().max(f64::EPSILON)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
