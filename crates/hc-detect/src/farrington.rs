@@ -32,7 +32,7 @@ use std::ops::RangeInclusive;
 use chrono::{Datelike, NaiveDate};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::glm::{self, Control, Design, Family, Fit};
+use crate::glm::{self, Control, Family, Fit};
 use crate::{DetectError, Detector, Evaluation, Frequency, ParamError, Params, Series, invalid};
 
 /// The power transformation that makes the counts' distribution nearly symmetric before the
@@ -471,6 +471,7 @@ impl Flexible {
         } else {
             work.n_dummies = 0;
         }
+        work.set_cols();
         // R predicts from the first row that has a count.
         work.wtime_now = (k - work.index[0]) as f64;
         work.level_now = p;
@@ -554,6 +555,7 @@ impl Classic {
         }
         work.n_dummies = 0;
         work.dummy.clear();
+        work.set_cols();
         work.wtime_now = (k + 1) as f64;
         work.level_now = 0;
         work.offset_now = 0.0;
@@ -712,6 +714,8 @@ struct Work {
     y: Vec<f64>,
     wtime: Vec<f64>,
     level: Vec<usize>,
+    /// Dummy column of each row's level, `usize::MAX` for the baseline.
+    col: Vec<usize>,
     offset: Vec<f64>,
     /// Column (after intercept and trend) of each seasonal level, `None` for the baseline.
     dummy: Vec<Option<usize>>,
@@ -719,7 +723,6 @@ struct Work {
     wtime_now: f64,
     level_now: usize,
     offset_now: f64,
-    design: Option<Design>,
     row: Vec<f64>,
     omega: Vec<f64>,
     terms: Vec<f64>,
@@ -741,6 +744,15 @@ impl Work {
         self.wtime.clear();
         self.level.clear();
         self.offset.clear();
+    }
+
+    /// The dummy column of every row, once the levels are known.
+    fn set_cols(&mut self) {
+        self.col.clear();
+        for &level in &self.level {
+            let col = self.dummy.get(level).copied().flatten();
+            self.col.push(col.unwrap_or(usize::MAX));
+        }
     }
 
     fn cols(&self, trend: bool) -> usize {
@@ -768,37 +780,23 @@ impl Work {
         }
     }
 
-    fn build(&mut self, trend: bool) -> Design {
-        let cols = self.cols(trend);
-        let mut design = match self.design.take() {
-            Some(d) if d.cols() == cols => d,
-            _ => Design::with_capacity(cols, self.y.len()),
-        };
-        design.clear();
-        for i in 0..self.y.len() {
-            Work::fill_row(
-                &mut self.row,
-                &self.dummy,
-                cols,
-                trend,
-                self.wtime[i],
-                self.level[i],
-            );
-            design.push(&self.row);
+    /// The design of the rows in `work`, with or without trend.
+    fn design(&self, trend: bool) -> Seasonal<'_> {
+        Seasonal {
+            wtime: &self.wtime,
+            col: &self.col,
+            trend,
+            cols: self.cols(trend),
         }
-        design
     }
 
-    fn offset(&self) -> Option<&[f64]> {
-        (!self.offset.is_empty()).then_some(self.offset.as_slice())
-    }
-
-    fn glm(&self, design: &Design, weights: Option<&[f64]>) -> Option<Fit> {
+    fn glm(&self, trend: bool, weights: Option<&[f64]>) -> Option<Fit> {
+        let offset = (!self.offset.is_empty()).then_some(self.offset.as_slice());
         glm::fit(
-            design,
+            &self.design(trend),
             &self.y,
             weights,
-            self.offset(),
+            offset,
             Family::Poisson,
             None,
             Control::default(),
@@ -810,29 +808,24 @@ impl Work {
     /// then reweighted by Anscombe residuals and refitted.
     fn fit_model(&mut self, settings: &Settings, trend: bool) -> Option<Model> {
         let mut trend = trend;
-        let mut design = self.build(trend);
-        let mut fit = self.glm(&design, None)?;
+        let mut fit = self.glm(trend, None)?;
         if !fit.converged {
             if trend {
                 trend = false;
-                self.design = Some(design);
-                design = self.build(false);
-                fit = self.glm(&design, None)?;
+                fit = self.glm(false, None)?;
             }
             if !fit.converged && settings.give_up {
-                self.design = Some(design);
                 return None;
             }
         }
         let mut disp = fit.pearson_dispersion(&self.y);
         let mut phi = disp.max(1.0);
         if disp.is_nan() {
-            self.design = Some(design);
             return None;
         }
         if settings.reweight {
-            self.anscombe_weights(&design, &fit, phi, settings.weights_threshold)?;
-            fit = self.glm(&design, Some(&self.omega))?;
+            self.anscombe_weights(trend, &fit, phi, settings.weights_threshold)?;
+            fit = self.glm(trend, Some(&self.omega))?;
             let pearson = fit.pearson_dispersion(&self.y);
             phi = pearson.max(1.0);
             disp = match settings.variant {
@@ -855,7 +848,6 @@ impl Work {
                 }
             };
         }
-        self.design = Some(design);
         Some(Model {
             fit,
             trend,
@@ -866,35 +858,33 @@ impl Work {
 
     /// Farrington's weights: Anscombe residuals above `threshold` get weights proportional to
     /// their inverse square, the others a constant, all scaled to sum to the number of rows.
-    fn anscombe_weights(
-        &mut self,
-        design: &Design,
-        fit: &Fit,
-        phi: f64,
-        threshold: f64,
-    ) -> Option<()> {
+    fn anscombe_weights(&mut self, trend: bool, fit: &Fit, phi: f64, threshold: f64) -> Option<()> {
         let n = self.y.len();
-        self.omega.clear();
+        let mut omega = std::mem::take(&mut self.omega);
+        omega.clear();
+        let design = self.design(trend);
         let mut sum = 0.0;
         for i in 0..n {
             let (y, mu) = (self.y[i], fit.mu[i]);
-            let mut hat = fit.weights[i] * fit.predictor_variance(design.row(i));
+            let mut hat = fit.weights[i] * design.quadratic_form(i, &fit.cov_unscaled);
             if hat > 1.0 - 10.0 * f64::EPSILON {
                 hat = 1.0;
             }
             let a = 1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt());
             let s = a / (phi * (1.0 - hat)).sqrt();
             if s.is_nan() {
+                self.omega = omega;
                 return None;
             }
             let inv = if s > threshold { s.powi(-2) } else { 1.0 };
             sum += inv;
-            self.omega.push(inv);
+            omega.push(inv);
         }
         let gamma = n as f64 / sum;
-        for o in &mut self.omega {
+        for o in &mut omega {
             *o *= gamma;
         }
+        self.omega = omega;
         Some(())
     }
 
@@ -913,6 +903,103 @@ impl Work {
         let eta = model.fit.linear_predictor(&self.row) + self.offset_now;
         let var = model.fit.predictor_variance(&self.row) * dispersion;
         (eta, var)
+    }
+}
+
+/// The design of both methods: an intercept, optionally the time, and one-hot seasonal levels
+/// (treatment contrasts). It forms X'WX and Xβ from this structure, with the same sums as the
+/// full matrix would give.
+struct Seasonal<'a> {
+    wtime: &'a [f64],
+    /// Column (after intercept and trend) of each row's level; `usize::MAX` for the baseline.
+    col: &'a [usize],
+    trend: bool,
+    cols: usize,
+}
+
+impl Seasonal<'_> {
+    /// Column of row `i`'s level, if not the baseline.
+    #[inline]
+    fn level_col(&self, i: usize) -> Option<usize> {
+        let col = self.col[i];
+        (col != usize::MAX).then(|| col + 1 + usize::from(self.trend))
+    }
+
+    /// xᵢ' C xᵢ for the `cols` × `cols` matrix `c`.
+    fn quadratic_form(&self, i: usize, c: &[f64]) -> f64 {
+        let p = self.cols;
+        let mut nz = [(0usize, 1.0f64); 3];
+        let mut len = 1;
+        if self.trend && self.wtime[i] != 0.0 {
+            nz[len] = (1, self.wtime[i]);
+            len += 1;
+        }
+        if let Some(col) = self.level_col(i) {
+            nz[len] = (col, 1.0);
+            len += 1;
+        }
+        let nz = &nz[..len];
+        let mut total = 0.0;
+        for &(r, xr) in nz {
+            let mut s = 0.0;
+            for &(k, xk) in nz {
+                s += c[r * p + k] * xk;
+            }
+            total += xr * s;
+        }
+        total
+    }
+}
+
+impl glm::ModelMatrix for Seasonal<'_> {
+    fn n_rows(&self) -> usize {
+        self.wtime.len()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.cols
+    }
+
+    fn accumulate(&self, w: &[f64], z: &[f64], xtwx: &mut [f64], xtwz: &mut [f64]) {
+        let p = self.cols;
+        for i in 0..w.len() {
+            let wi = w[i];
+            if wi == 0.0 {
+                continue;
+            }
+            let zi = z[i];
+            let t = self.wtime[i];
+            xtwz[0] += wi * zi;
+            xtwx[0] += wi;
+            if self.trend {
+                let wt = wi * t;
+                if wt != 0.0 {
+                    xtwz[1] += wt * zi;
+                    xtwx[p] += wt;
+                    xtwx[p + 1] += wt * t;
+                }
+            }
+            if let Some(j) = self.level_col(i) {
+                xtwz[j] += wi * zi;
+                xtwx[j * p] += wi;
+                if self.trend {
+                    xtwx[j * p + 1] += wi * t;
+                }
+                xtwx[j * p + j] += wi;
+            }
+        }
+    }
+
+    #[inline]
+    fn row_dot(&self, i: usize, beta: &[f64]) -> f64 {
+        let mut eta = beta[0];
+        if self.trend {
+            eta += self.wtime[i] * beta[1];
+        }
+        if let Some(j) = self.level_col(i) {
+            eta += beta[j];
+        }
+        eta
     }
 }
 
