@@ -322,7 +322,7 @@ fn detect_reports_a_bad_series_and_runs_the_others() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("series short: ears needs"), "{err}");
     assert!(
-        err.contains("series negative: line 5: count `-4` on 2024-02-02"),
+        err.contains("series negative: line 33: count `-4` on 2024-02-02"),
         "{err}"
     );
     let out = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
@@ -390,7 +390,8 @@ fn scan_finds_a_planted_cluster_through_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let mut locations = String::from("id,x,y\n");
     for i in 0..10 {
-        locations.push_str(&format!("L{i},{},{}\n", i % 5, i / 5));
+        // On a line, one unit apart: L0's nearest neighbour is L1 alone.
+        locations.push_str(&format!("L{i},{i},0\n"));
     }
     let mut cases = String::from("location,date,count\n");
     for day in 1..=28 {
