@@ -161,6 +161,15 @@ pub enum DetectError {
         /// The parameter asking for it.
         param: &'static str,
     },
+    /// The in-control model could not be fitted to the history (for instance a history without
+    /// any usable count, or one on which the overdispersion cannot be estimated).
+    #[error("{method} could not fit its in-control model: {reason}")]
+    Fit {
+        /// The method.
+        method: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// A configured detection method.
