@@ -1,4 +1,4 @@
-# Extra reference cases for glrnb / glrpois (R 4.2.2, surveillance 1.20.3, MASS 7.3).
+# Extra reference cases for glrnb / glrpois (R 4.2.2, surveillance 1.20.3, MASS 7.3-58.2).
 # Run in this directory: Rscript make_glr.R. Inputs: the weekly series copied from
 # ../surveillance (campyDE, salmNewport_DE, salmonella_agona) and a seeded synthetic daily series
 # (daily3y.input.csv, written here). Each case writes <data>__<tag>.expected.csv with
