@@ -277,12 +277,21 @@ impl Glr {
         let len = x.len();
         let mut out = vec![0.0; len];
         let mut alarms = vec![false; len];
+        // Per-series scratch: the statistic of each period (see `Work::poisson_stat`).
+        let mut stats = vec![0.0; len];
         let work = Work::new(self, alpha);
         let mut done = 0;
         // The count before the segment (R's `xm10`): 0 at first, then the alarming count.
         let mut before = 0.0;
         while done < len {
-            let stop = work.segment(&x[done..], &mu0[done..], before, &mut out[done..]);
+            let mut seg = Segment {
+                x: &x[done..],
+                mu: &mu0[done..],
+                before,
+                out: &mut out[done..],
+                stats: &mut stats[done..],
+            };
+            let stop = work.segment(&mut seg);
             match stop {
                 Some(n) => {
                     alarms[done + n] = true;
@@ -300,6 +309,18 @@ impl Glr {
         }
         (out, alarms)
     }
+}
+
+/// One run of the detector from a (re)start to the end of the evaluated periods.
+struct Segment<'a> {
+    x: &'a [f64],
+    mu: &'a [f64],
+    /// The count before the segment's first period (R's `xm10`).
+    before: f64,
+    /// `upperbound` as R reports it.
+    out: &'a mut [f64],
+    /// The statistic of each period (also with `ret=cases`).
+    stats: &'a mut [f64],
 }
 
 /// The detector's settings for one series (the dispersion resolved).
@@ -337,14 +358,16 @@ impl Work {
 
     /// One run of the detector from a (re)start: fills `out` up to the alarm (or the end) and
     /// returns the alarm's position in the segment.
-    fn segment(&self, x: &[f64], mu: &[f64], before: f64, out: &mut [f64]) -> Option<usize> {
+    fn segment(&self, seg: &mut Segment) -> Option<usize> {
+        let (x, mu, before) = (seg.x, seg.mu, seg.before);
+        let out = &mut *seg.out;
         match (self.change, self.theta, self.poisson) {
             (Change::Epi, _, true) => self.epi_poisson(x, mu, before, out),
             (Change::Epi, _, false) => self.epi_negbin(x, mu, before, out),
             (Change::Intercept, Some(kappa), true) => self.lr_poisson(x, mu, kappa, out),
             (Change::Intercept, Some(kappa), false) => self.lr_negbin(x, mu, kappa, out),
-            (Change::Intercept, None, true) => self.glr_poisson(x, mu, out),
-            (Change::Intercept, None, false) => self.glr_negbin(x, mu, out),
+            (Change::Intercept, None, true) => self.glr_poisson(x, mu, out, seg.stats),
+            (Change::Intercept, None, false) => self.glr_negbin(x, mu, out, seg.stats),
         }
     }
 
@@ -357,7 +380,17 @@ impl Work {
 
     /// The GLR statistic at `n` with `xn` in place of `x[n]`: the window sums grow backwards
     /// from `n`, so each change point costs O(1).
-    fn poisson_stat(&self, x: &[f64], mu: &[f64], n: usize, xn: f64) -> f64 {
+    ///
+    /// `before` holds the statistics of the earlier periods of the segment. The profile
+    /// likelihood ratio is subadditive over adjacent windows (the supremum of a sum is at most
+    /// the sum of the suprema), so every window k'..=n with k' < k is worth at most
+    /// G(k−1) + LR(k..=n), G(k−1) the statistic at k−1; once that cannot beat the best window
+    /// found, the backward scan stops. This gives R's maximum exactly, usually after a few
+    /// change points instead of all of them. (Only for `dir=inc`: with `dec`, R skips the
+    /// windows without cases, whose ratio is NaN, so its G(k−1) is no bound.)
+    fn poisson_stat(&self, x: &[f64], mu: &[f64], before: &[f64], n: usize, xn: f64) -> f64 {
+        let first = self.mtilde - 1;
+        let prune = self.dir > 0.0;
         let dir = self.dir;
         let term = |sumx: f64, summu: f64| {
             let kappa = dir * (dir * (sumx / summu).ln()).max(0.0);
@@ -374,6 +407,9 @@ impl Work {
                     let s = term(sumx, summu);
                     if s > best {
                         best = s;
+                    }
+                    if prune && k > first && before[k - 1] + s <= best {
+                        break;
                     }
                 }
             }
@@ -405,21 +441,28 @@ impl Work {
     }
 
     /// R's `glr_cusum` / `glr_cusum_window`.
-    fn glr_poisson(&self, x: &[f64], mu: &[f64], out: &mut [f64]) -> Option<usize> {
+    fn glr_poisson(
+        &self,
+        x: &[f64],
+        mu: &[f64],
+        out: &mut [f64],
+        stats: &mut [f64],
+    ) -> Option<usize> {
         let first = match self.m {
             None => self.mtilde - 1,
             Some(_) => self.mtilde,
         };
         for n in first..x.len() {
-            let value = self.poisson_stat(x, mu, n, x[n]);
+            let value = self.poisson_stat(x, mu, stats, n, x[n]);
+            stats[n] = value;
             out[n] = if self.cases {
                 // The fewest cases at n whose statistic passes c_arl (dec: the fewest at which
                 // it no longer exceeds it), as R's search from 0 upwards finds them.
                 let c = self.c;
                 if self.dir > 0.0 {
-                    first_true(|v| self.poisson_stat(x, mu, n, v) >= c)
+                    first_true(|v| self.poisson_stat(x, mu, stats, n, v) >= c)
                 } else {
-                    first_true(|v| self.poisson_stat(x, mu, n, v) <= c)
+                    first_true(|v| self.poisson_stat(x, mu, stats, n, v) <= c)
                 }
             } else {
                 value
@@ -435,6 +478,14 @@ impl Work {
 
     /// The GLR statistic at `n` with `xn` in place of `x[n]`, as R's `glr_nb_window`: for each
     /// change point, Newton's method for κ started from the previous change point's estimate.
+    ///
+    /// The log-likelihood is concave in κ, so a window whose score at κ = 0 points away from
+    /// `dir` has κ̂ truncated to 0 and ratio exactly 0 whatever Newton's path (and passes 0 on
+    /// as the next warm start, as in R): its score at 0 comes from a running sum, without
+    /// iterating. Every other window follows R's iteration exactly, warm start included,
+    /// because for small counts Newton's method can diverge from a poor start, and then R's
+    /// value (0) depends on the path. That rules out skipping change points, so the cost is
+    /// R's: O(window) per Newton step, for each change point of each period.
     fn negbin_stat(&self, x: &[f64], mu: &[f64], n: usize, xn: f64) -> f64 {
         let alpha = self.alpha;
         let dir = self.dir;
@@ -446,8 +497,6 @@ impl Work {
         if up < low {
             return NO_MAX;
         }
-        // Score at κ = 0 of every window k..=n, by a running sum from n backwards: a window
-        // whose score at 0 points away from `dir` has κ̂ truncated to 0 and ratio 0.
         let mut score0 = 0.0;
         for i in low..=n {
             score0 += (xi(i) - mu[i]) / (1.0 + alpha * mu[i]);
@@ -498,10 +547,17 @@ impl Work {
 
     /// R's `glr_nb_window`, then (for `ret=cases`) R's search for the count that changes the
     /// period's alarm.
-    fn glr_negbin(&self, x: &[f64], mu: &[f64], out: &mut [f64]) -> Option<usize> {
+    fn glr_negbin(
+        &self,
+        x: &[f64],
+        mu: &[f64],
+        out: &mut [f64],
+        stats: &mut [f64],
+    ) -> Option<usize> {
         let mut stop = None;
         for n in self.mtilde - 1..x.len() {
             let value = self.negbin_stat(x, mu, n, x[n]);
+            stats[n] = value;
             out[n] = value;
             if value >= self.c {
                 stop = Some(n);
@@ -1026,5 +1082,45 @@ mod tests {
         for (b, w) in fit.coefficients.iter().zip(want) {
             assert!(close(b.unwrap_or(f64::NAN), w, 1e-8), "{b:?} vs {w}");
         }
+    }
+
+    /// The early stop of the Poisson scan (subadditivity) must give the full scan's maximum.
+    #[test]
+    fn pruned_poisson_scan_equals_the_full_scan() {
+        let mut params = Params::default();
+        let glr = Glr::from_params(Family::Poisson, &mut params).unwrap_or_else(|e| panic!("{e}"));
+        let work = Work::new(&glr, 0.0);
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = 400;
+        let mu: Vec<f64> = (0..n).map(|t| 4.0 + 3.0 * (t as f64 * 0.1).sin()).collect();
+        let x: Vec<f64> = mu
+            .iter()
+            .map(|m| (m * 2.0 * next()).floor() + if next() < 0.05 { 6.0 } else { 0.0 })
+            .collect();
+        let mut stats = vec![0.0; n];
+        let no_bound = vec![f64::INFINITY; n];
+        let mut pruned_somewhere = false;
+        for t in 0..n {
+            let full = work.poisson_stat(&x, &mu, &no_bound, t, x[t]);
+            let fast = work.poisson_stat(&x, &mu, &stats, t, x[t]);
+            assert!(
+                (full - fast).abs() <= 1e-12 * full.abs().max(1.0),
+                "{t}: {full} {fast}"
+            );
+            for v in [0.0, 3.0, 20.0] {
+                let full = work.poisson_stat(&x, &mu, &no_bound, t, v);
+                let fast = work.poisson_stat(&x, &mu, &stats, t, v);
+                assert!((full - fast).abs() <= 1e-12 * full.abs().max(1.0));
+            }
+            stats[t] = fast;
+            pruned_somewhere |= t > 10 && fast == 0.0;
+        }
+        assert!(pruned_somewhere);
     }
 }
