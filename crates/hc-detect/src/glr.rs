@@ -279,6 +279,7 @@ impl Glr {
         let mut alarms = vec![false; len];
         // Per-series scratch: the statistic of each period (see `Work::poisson_stat`).
         let mut stats = vec![0.0; len];
+        let mut exact = vec![false; len];
         let work = Work::new(self, alpha);
         let mut done = 0;
         // The count before the segment (R's `xm10`): 0 at first, then the alarming count.
@@ -290,6 +291,7 @@ impl Glr {
                 before,
                 out: &mut out[done..],
                 stats: &mut stats[done..],
+                exact: &mut exact[done..],
             };
             let stop = work.segment(&mut seg);
             match stop {
@@ -321,6 +323,9 @@ struct Segment<'a> {
     out: &'a mut [f64],
     /// The statistic of each period (also with `ret=cases`).
     stats: &'a mut [f64],
+    /// For `glrnb`: whether every Newton iteration behind the period's statistic converged,
+    /// so that it is the true maximum and may bound later windows.
+    exact: &'a mut [bool],
 }
 
 /// The detector's settings for one series (the dispersion resolved).
@@ -367,7 +372,7 @@ impl Work {
             (Change::Intercept, Some(kappa), true) => self.lr_poisson(x, mu, kappa, out),
             (Change::Intercept, Some(kappa), false) => self.lr_negbin(x, mu, kappa, out),
             (Change::Intercept, None, true) => self.glr_poisson(x, mu, out, seg.stats),
-            (Change::Intercept, None, false) => self.glr_negbin(x, mu, out, seg.stats),
+            (Change::Intercept, None, false) => self.glr_negbin(x, mu, out, seg.stats, seg.exact),
         }
     }
 
@@ -480,31 +485,104 @@ impl Work {
     /// change point, Newton's method for κ started from the previous change point's estimate.
     ///
     /// The log-likelihood is concave in κ, so a window whose score at κ = 0 points away from
-    /// `dir` has κ̂ truncated to 0 and ratio exactly 0 whatever Newton's path (and passes 0 on
-    /// as the next warm start, as in R): its score at 0 comes from a running sum, without
-    /// iterating. Every other window follows R's iteration exactly, warm start included,
-    /// because for small counts Newton's method can diverge from a poor start, and then R's
-    /// value (0) depends on the path. That rules out skipping change points, so the cost is
-    /// R's: O(window) per Newton step, for each change point of each period.
-    fn negbin_stat(&self, x: &[f64], mu: &[f64], n: usize, xn: f64) -> f64 {
+    /// `dir` has κ̂ truncated to 0 and ratio exactly 0 whatever Newton's path, and hands 0 on
+    /// as the next warm start. Such an "entry" window k cuts R's chain: the windows after it
+    /// are computed exactly as R does, starting from 0. And the profile ratio is subadditive
+    /// over adjacent windows, so every window starting before k is worth at most
+    /// G(k−1) + 0, G(k−1) the statistic at k−1 (`before`): once that cannot beat the best
+    /// window, the earlier change points are skipped — provided G(k−1) is the true maximum,
+    /// every Newton iteration behind it having converged (`exact`). The scan goes back from `n` entry by
+    /// entry; past the last entry, R's chain from its own start (0.5) is followed. Newton's
+    /// path is kept exactly because for small counts it can diverge from a poor start, and
+    /// then R's value (0) depends on it.
+    ///
+    /// Returns the statistic and whether it is exact in that sense.
+    fn negbin_stat(
+        &self,
+        x: &[f64],
+        mu: &[f64],
+        before: &[f64],
+        exact: &[bool],
+        n: usize,
+        xn: f64,
+    ) -> (f64, bool) {
+        let low = self.low(n);
+        let Some(up) = (n + 1).checked_sub(self.mtilde) else {
+            return (NO_MAX, false);
+        };
+        if up < low {
+            return (NO_MAX, false);
+        }
+        if self.mtilde != 1 {
+            return self.negbin_block(x, mu, n, xn, low, up, 0.5);
+        }
+        let mut all_converged = true;
+        let (alpha, dir) = (self.alpha, self.dir);
+        let xi = |i: usize| if i == n { xn } else { x[i] };
+        let mut best = NO_MAX;
+        // Windows hi+1..=n are done; the next block ends at hi + 1 (exclusive bound).
+        let mut end = n + 1;
+        let mut score0 = 0.0;
+        let mut k = n;
+        loop {
+            score0 += (xi(k) - mu[k]) / (1.0 + alpha * mu[k]);
+            if dir * score0 <= 0.0 {
+                if k + 1 < end {
+                    let (b, converged) = self.negbin_block(x, mu, n, xn, k + 1, end - 1, 0.0);
+                    all_converged &= converged;
+                    if b > best {
+                        best = b;
+                    }
+                }
+                if 0.0 > best {
+                    best = 0.0;
+                }
+                end = k;
+                if k == low || (exact[k - 1] && before[k - 1] <= best) {
+                    return (best, all_converged && (k == low || exact[k - 1]));
+                }
+            }
+            if k == low {
+                break;
+            }
+            k -= 1;
+        }
+        if low < end {
+            let (b, converged) = self.negbin_block(x, mu, n, xn, low, end - 1, 0.5);
+            all_converged &= converged;
+            if b > best {
+                best = b;
+            }
+        }
+        (best, all_converged)
+    }
+
+    /// R's loop over the change points `from..=to` for the statistic at `n`, with the warm
+    /// start `kappa` entering at `from`; returns the largest ratio and whether every Newton
+    /// iteration converged (rather than stopping below −18, at NaN or after 1000 steps).
+    #[allow(clippy::too_many_arguments)]
+    fn negbin_block(
+        &self,
+        x: &[f64],
+        mu: &[f64],
+        n: usize,
+        xn: f64,
+        from: usize,
+        to: usize,
+        kappa: f64,
+    ) -> (f64, bool) {
         let alpha = self.alpha;
         let dir = self.dir;
         let xi = |i: usize| if i == n { xn } else { x[i] };
-        let low = self.low(n);
-        let Some(up) = (n + 1).checked_sub(self.mtilde) else {
-            return NO_MAX;
-        };
-        if up < low {
-            return NO_MAX;
-        }
         let mut score0 = 0.0;
-        for i in low..=n {
+        for i in from..=n {
             score0 += (xi(i) - mu[i]) / (1.0 + alpha * mu[i]);
         }
         let mut best = NO_MAX;
-        let mut kappa_ml: f64 = 0.5;
-        for k in low..=up {
-            if k > low {
+        let mut converged = true;
+        let mut kappa_ml: f64 = kappa;
+        for k in from..=to {
+            if k > from {
                 score0 -= (xi(k - 1) - mu[k - 1]) / (1.0 + alpha * mu[k - 1]);
             }
             let lnk = if dir * score0 <= 0.0 {
@@ -527,6 +605,7 @@ impl Work {
                     }
                     new = old + score / (e * info);
                 }
+                converged &= (new - old).abs() <= 1e-6;
                 kappa_ml = dir * (dir * new).max(0.0);
                 let e = kappa_ml.exp();
                 let mut lnk = 0.0;
@@ -542,7 +621,7 @@ impl Work {
                 best = lnk;
             }
         }
-        best
+        (best, converged)
     }
 
     /// R's `glr_nb_window`, then (for `ret=cases`) R's search for the count that changes the
@@ -553,11 +632,13 @@ impl Work {
         mu: &[f64],
         out: &mut [f64],
         stats: &mut [f64],
+        exact: &mut [bool],
     ) -> Option<usize> {
         let mut stop = None;
         for n in self.mtilde - 1..x.len() {
-            let value = self.negbin_stat(x, mu, n, x[n]);
+            let (value, is_exact) = self.negbin_stat(x, mu, stats, exact, n, x[n]);
             stats[n] = value;
+            exact[n] = is_exact;
             out[n] = value;
             if value >= self.c {
                 stop = Some(n);
@@ -567,7 +648,7 @@ impl Work {
         if self.cases {
             let last = stop.unwrap_or(x.len() - 1);
             for pos in 0..=last {
-                out[pos] = self.negbin_cases(x, mu, pos, stop == Some(pos));
+                out[pos] = self.negbin_cases(x, mu, stats, exact, pos, stop == Some(pos));
             }
         }
         stop
@@ -578,9 +659,17 @@ impl Work {
     /// is 0 or above `x_max`); with an alarm, the smallest count down to which it stays (0 when
     /// it would stay down to 0). Before `pos` nothing changes, so only the statistic at `pos`
     /// matters, and it grows with the count at `pos` (for `dir=inc`; falls for `dec`).
-    fn negbin_cases(&self, x: &[f64], mu: &[f64], pos: usize, alarmed: bool) -> f64 {
+    fn negbin_cases(
+        &self,
+        x: &[f64],
+        mu: &[f64],
+        stats: &[f64],
+        exact: &[bool],
+        pos: usize,
+        alarmed: bool,
+    ) -> f64 {
         let x0 = x[pos];
-        let alarm = |v: f64| self.negbin_stat(x, mu, pos, v) >= self.c;
+        let alarm = |v: f64| self.negbin_stat(x, mu, stats, exact, pos, v).0 >= self.c;
         if !alarmed {
             if x0 < 1.0 || x0 > self.x_max || self.dir < 0.0 {
                 return NEVER;
@@ -1122,5 +1211,56 @@ mod tests {
             pruned_somewhere |= t > 10 && fast == 0.0;
         }
         assert!(pruned_somewhere);
+    }
+
+    /// The negative-binomial scan with its cuts and early stop must give R's full loop's
+    /// value, also on sparse counts where Newton's method often diverges.
+    #[test]
+    fn pruned_negbin_scan_equals_r_loop() {
+        let mut seed: u64 = 11;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut pruned = 0;
+        for (level, alpha, dir) in [
+            (0.05, 0.8, "inc"),
+            (0.3, 0.3, "inc"),
+            (6.0, 0.1, "inc"),
+            (6.0, 0.1, "dec"),
+        ] {
+            let mut params = Params::parse(&format!("alpha={alpha};dir={dir}")).unwrap_or_default();
+            let glr =
+                Glr::from_params(Family::NegBin, &mut params).unwrap_or_else(|e| panic!("{e}"));
+            let work = Work::new(&glr, alpha);
+            let n = 300;
+            let mu: Vec<f64> = (0..n)
+                .map(|t| level * (1.0 + 0.5 * (t as f64 * 0.12).sin()))
+                .collect();
+            let x: Vec<f64> = mu
+                .iter()
+                .map(|m| (m * 2.0 * next()).round() + if next() < 0.04 { 3.0 } else { 0.0 })
+                .collect();
+            let mut stats = vec![0.0; n];
+            let mut exact = vec![false; n];
+            for t in 0..n {
+                let (full, _) = work.negbin_block(&x, &mu, t, x[t], 0, t, 0.5);
+                let (fast, is_exact) = work.negbin_stat(&x, &mu, &stats, &exact, t, x[t]);
+                let tol = 1e-9 * full.abs().max(1.0);
+                assert!(
+                    (full - fast).abs() <= tol,
+                    "{level} {dir} {t}: {full} {fast}"
+                );
+                let (full_v, _) = work.negbin_block(&x, &mu, t, 7.0, 0, t, 0.5);
+                let (fast_v, _) = work.negbin_stat(&x, &mu, &stats, &exact, t, 7.0);
+                assert!((full_v - fast_v).abs() <= 1e-9 * full_v.abs().max(1.0));
+                stats[t] = fast;
+                exact[t] = is_exact;
+                pruned += usize::from(is_exact && t > 0 && stats[t - 1] == 0.0);
+            }
+        }
+        assert!(pruned > 0);
     }
 }
