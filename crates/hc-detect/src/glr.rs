@@ -17,6 +17,19 @@
 //! With `ret=cases`, `upperbound` holds the number of cases that would have raised an alarm in
 //! the period, as R computes it (for `glrnb` R's own search, including its conventions: 10⁹⁹ when
 //! no count up to `x_max` would alarm, 0 when it cannot tell).
+//!
+//! Note that the evaluated range matters, as in R: μ₀ is fitted on the periods before its first
+//! period, and the detection starts there.
+//!
+//! Cost. `glrpois` sums windows backwards, so a period costs at most one pass over its change
+//! points, and the scan stops early once subadditivity of the ratio shows that no earlier
+//! change point can win (exactly R's maximum). `glrnb` must follow R's Newton iterations for
+//! κ, warm starts included, because their failures (divergence on sparse counts) are part of
+//! R's result; each iteration is a pass over the window, so without a window (`m=-1`, R's
+//! default) a series costs O(n³) in the worst case, as in R, though windows with a path-free
+//! estimate cut the chain and let earlier change points be skipped. Set `m` (say 60 days) for
+//! large runs. `glrnb` with `ret=cases` repeats the statistic for trial counts (by bisection,
+//! where R steps one case at a time).
 
 // The detectors index several parallel arrays by period, as the published algorithm does.
 #![allow(clippy::needless_range_loop)]
