@@ -139,3 +139,31 @@ fn the_model_needs_more_history_than_coefficients() {
         Err(DetectError::NotEnoughHistory { needed: 7, .. })
     ));
 }
+
+/// R 4.2.2: a history of zeros. `glrpois` fits μ₀ ≈ 3.775e-12 (its IRLS stops at the
+/// deviance tolerance) and alarms on the first cases; `glrnb` cannot estimate θ (R fails in
+/// theta.ml), which here is a named error.
+#[test]
+fn a_history_of_zeros() {
+    let mut counts = vec![Some(0.0); 61];
+    counts.extend([Some(1.0), Some(5.0), Some(0.0)]);
+    let series = weekly(&counts);
+    let from = series.dates().get(60).copied();
+    let out = hc_detect::run(glr("glrpois", "").as_ref(), &series, from, None);
+    let out = out.unwrap_or_else(|e| panic!("{e}"));
+    let ub: Vec<f64> = out
+        .iter()
+        .map(|e| e.upperbound.unwrap_or(f64::NAN))
+        .collect();
+    let alarms: Vec<bool> = out.iter().map(|e| e.alarm).collect();
+    assert_eq!(alarms, [false, true, true, false]);
+    let mu0 = out[0].expected.unwrap_or(f64::NAN);
+    assert!((mu0 / 3.775135e-12 - 1.0).abs() < 1e-6, "{mu0}");
+    for (ours, r) in ub.iter().zip([0.0, 25.30259, 134.56012, 0.0]) {
+        assert!((ours - r).abs() <= 1e-5 * r, "{ub:?}");
+    }
+    match hc_detect::run(glr("glrnb", "").as_ref(), &series, from, None) {
+        Err(DetectError::Fit { method, .. }) => assert_eq!(method, "glrnb"),
+        other => panic!("{other:?}"),
+    }
+}
