@@ -151,9 +151,9 @@ impl Cusum {
                     None,
                     Control::default(),
                 )
-                .map_err(|e| DetectError::ModelFit {
+                .map_err(|e| DetectError::Fit {
                     method: "cusum",
-                    reason: format!("the in-control GLM (m=glm) cannot be fitted: {e}"),
+                    reason: format!("the Poisson GLM of m=glm: {e}"),
                 })?;
                 Ok((start..=end)
                     .map(|i| fit.linear_predictor(&row(i)).exp())

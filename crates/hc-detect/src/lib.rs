@@ -153,14 +153,6 @@ pub enum DetectError {
         /// The period with the missing count.
         date: NaiveDate,
     },
-    /// A model the method relies on could not be fitted.
-    #[error("{method}: {reason}")]
-    ModelFit {
-        /// The method.
-        method: &'static str,
-        /// What failed.
-        reason: String,
-    },
     /// The method needs a population column.
     #[error("{method} with {param} needs a population column")]
     NeedsPopulation {
@@ -168,6 +160,15 @@ pub enum DetectError {
         method: &'static str,
         /// The parameter asking for it.
         param: &'static str,
+    },
+    /// The in-control model could not be fitted to the history (for instance a history without
+    /// any usable count, or one on which the overdispersion cannot be estimated).
+    #[error("{method} could not fit its in-control model: {reason}")]
+    Fit {
+        /// The method.
+        method: &'static str,
+        /// What went wrong.
+        reason: String,
     },
 }
 
