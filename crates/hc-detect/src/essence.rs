@@ -106,6 +106,52 @@ pub struct Essence {
     g: usize,
     w1: f64,
     w2: f64,
+    /// What depends only on the parameters and the baseline length, computed once: a city's
+    /// daily run evaluates tens of thousands of series with the same detector.
+    tables: std::sync::Arc<Tables>,
+}
+
+/// Per baseline length: the EWMA's constants, the regression's least σ and its designs.
+#[derive(Debug)]
+struct Tables {
+    ewma: Vec<Option<EwmaConstants>>,
+    regression_min_sigma: Vec<f64>,
+    /// Indexed by `(len - MIN_BASELINE_REGRESSION) * 7 + weekday of the first day`.
+    designs: Vec<Qr>,
+}
+
+impl Tables {
+    fn new(kind: Kind, b: usize, g: usize, weights: [f64; 2]) -> Tables {
+        let ewma = (0..=b)
+            .map(|len| {
+                (kind != Kind::Regression && len >= MIN_BASELINE_EWMA)
+                    .then(|| EwmaConstants::new(len, g, weights))
+            })
+            .collect();
+        let regression = kind != Kind::Ewma;
+        let lens = if regression {
+            MIN_BASELINE_REGRESSION..=b
+        } else {
+            1..=0
+        };
+        let regression_min_sigma = (0..=b)
+            .map(|len| {
+                if regression && len >= MIN_BASELINE_REGRESSION {
+                    0.01 / qt_rounded(0.95, len - COLUMNS)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let designs = lens
+            .flat_map(|len| (0..7).map(move |weekday| Qr::design(len, weekday)))
+            .collect();
+        Tables {
+            ewma,
+            regression_min_sigma,
+            designs,
+        }
+    }
 }
 
 impl Essence {
@@ -131,7 +177,15 @@ impl Essence {
         let g = params.count("g", 2, 0)?;
         let w1 = params.probability("w1", 0.4)?;
         let w2 = params.probability("w2", 0.9)?;
-        Ok(Essence { kind, b, g, w1, w2 })
+        let tables = std::sync::Arc::new(Tables::new(kind, b, g, [w1, w2]));
+        Ok(Essence {
+            kind,
+            b,
+            g,
+            w1,
+            w2,
+            tables,
+        })
     }
 
     /// The detector this instance runs.
@@ -236,7 +290,7 @@ impl Detector for Essence {
             Kind::Ewma => None,
         };
         let ewma = match self.kind {
-            Kind::Ewma | Kind::Switch => Some(self.ewma(&y)),
+            Kind::Ewma | Kind::Switch => Some(self.ewma(&y, from)),
             Kind::Regression => None,
         };
         let mut out = Vec::with_capacity(to - from + 1);
@@ -398,6 +452,7 @@ fn dnrm2(x: &[f64]) -> f64 {
 
 /// The Householder QR of a regression design, as LINPACK's `dqrdc2` leaves it (no column is
 /// ever negligible in these designs, so no pivoting happens).
+#[derive(Debug)]
 struct Qr {
     n: usize,
     /// Column-major n × COLUMNS: R above the diagonal, Householder vectors below.
@@ -496,10 +551,6 @@ impl Essence {
     fn regression(&self, y: &[f64], weekday0: usize, from: usize) -> Vec<Option<Outcome>> {
         let (b, g) = (self.b, self.g);
         let start = MIN_BASELINE_REGRESSION + g;
-        // Designs by baseline length and first weekday; the full-length ones recur every week.
-        let mut designs: Vec<Option<Qr>> = (0..(b + 1 - MIN_BASELINE_REGRESSION) * 7)
-            .map(|_| None)
-            .collect();
         let mut out = Vec::with_capacity(y.len().saturating_sub(from));
         for i in from..y.len() {
             if i < start {
@@ -510,7 +561,7 @@ impl Essence {
             let first = i - g - len;
             let weekday = (weekday0 + first) % 7;
             let slot = (len - MIN_BASELINE_REGRESSION) * 7 + weekday;
-            let qr = designs[slot].get_or_insert_with(|| Qr::design(len, weekday));
+            let qr = &self.tables.designs[slot];
             let base = &y[first..first + len];
             let (beta, res) = qr.fit(base);
             let n_df = len - COLUMNS;
@@ -522,7 +573,7 @@ impl Essence {
             let r2 = mss / (rss + mss);
             let r2_adj = 1.0 - (1.0 - r2) * ((len - 1) as f64 / n_df as f64);
             let r2_adj = if r2_adj.is_nan() { 0.0 } else { r2_adj };
-            let min_sigma = 0.01 / qt_rounded(0.95, n_df);
+            let min_sigma = self.tables.regression_min_sigma[len];
             let factor = (((len + 7) * (len - 4)) as f64 / (len * (len - 7)) as f64).sqrt();
             let sigma = max_r(mse.sqrt() * factor, min_sigma);
             let test_day = (len + g + 1) as f64;
@@ -552,7 +603,7 @@ impl Essence {
     }
 
     /// The EWMA's outcome for every day of `y` (index = day), `None` where Rnssp has none.
-    fn ewma(&self, y: &[f64]) -> Vec<Option<Outcome>> {
+    fn ewma(&self, y: &[f64], from: usize) -> Vec<Option<Outcome>> {
         let (b, g) = (self.b, self.g);
         let n = y.len();
         let mut out = vec![None; n];
@@ -581,32 +632,40 @@ impl Essence {
                 *zk = w * v + (1.0 - w) * *zk;
             }
         }
-        let mut quantiles: Vec<Option<(f64, f64)>> = vec![None; b];
+        // Whole counts of moderate size have exact sums and sums of squares in a double, so
+        // their mean and standard deviation are computed exactly and rounded once, which is
+        // what R's long-double passes give, at a fraction of the cost.
+        // (b·max|y| < 2^26.5 keeps n·Σx² below 2^53.)
+        let bound = 9.4e7 / b.max(1) as f64;
+        let integral = y.iter().all(|v| v.fract() == 0.0 && v.abs() < bound);
+        // Everything but the baseline's mean and spread comes from the tables.
         for i in start..n {
             let len = (i - g).min(b);
             let base = &y[i - g - len..i - g];
-            let expected = mean_r(base);
-            let s = sd_r(base);
+            let (expected, s) = if integral {
+                exact_mean_sd(base)
+            } else {
+                (mean_r(base), sd_r(base))
+            };
             let n_df = len - 1;
-            let (alert, warning) = *quantiles[n_df].get_or_insert_with(|| {
-                (qt_rounded(1.0 - 0.01, n_df), qt_rounded(1.0 - 0.05, n_df))
-            });
-            let lf = len as f64;
+            let Some(c) = self.tables.ewma[len] else {
+                continue;
+            };
+            let alert = c.alert;
+            // Days before the evaluated range only carry the recursion forward: their
+            // p-values (the costly part) are never shown.
+            let wanted = i >= from;
             let mut best: Option<(f64, f64)> = None;
-            for (zk, w) in z.iter_mut().zip(weights) {
+            for (k, (zk, w)) in z.iter_mut().zip(weights).enumerate() {
                 let q = 1.0 - w;
-                let correction = (w / (2.0 - w) + 1.0 / lf
-                    - 2.0 * pow_r(q, (g + 1) as f64) * ((1.0 - pow_r(q, lf)) / lf))
-                    .sqrt();
-                let min_sigma = (w / warning) * (0.01 + 0.05 * pow_r(q, 2.0));
-                let constant = (0.1289
-                    - (0.2414 - 0.1826 * pow_r(q, 4.0)) * (10.0 * 0.05_f64).ln())
-                    * (w / warning);
-                let sigma = max_r(min_sigma, s * correction + constant);
+                let sigma = max_r(c.min_sigma[k], s * c.correction[k] + c.constant[k]);
                 *zk = w * y[i] + q * *zk;
                 let statistic = (*zk - expected) / sigma;
                 if statistic.abs() > alert {
                     *zk = expected + statistic.signum() * alert * sigma;
+                }
+                if !wanted {
+                    continue;
                 }
                 let p = upper_p(statistic, n_df);
                 // The first weight's result is kept only when strictly better.
@@ -628,6 +687,49 @@ impl Essence {
             }
         }
         out
+    }
+}
+
+/// Mean and standard deviation of whole counts, each rounded once: the caller ensures that
+/// Σx, Σx² and n·Σx² − (Σx)² are exact integers in a double.
+fn exact_mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let (s1, s2) = xs.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
+    let mean = s1 / n;
+    let var = (n * s2 - s1 * s1) / (n * (n - 1.0));
+    (mean, var.sqrt())
+}
+
+/// The EWMA's terms that depend only on the baseline length, for both weights.
+#[derive(Debug, Clone, Copy)]
+struct EwmaConstants {
+    alert: f64,
+    correction: [f64; 2],
+    min_sigma: [f64; 2],
+    constant: [f64; 2],
+}
+
+impl EwmaConstants {
+    fn new(len: usize, g: usize, weights: [f64; 2]) -> EwmaConstants {
+        let n_df = len - 1;
+        let (alert, warning) = (qt_rounded(1.0 - 0.01, n_df), qt_rounded(1.0 - 0.05, n_df));
+        let lf = len as f64;
+        let mut c = EwmaConstants {
+            alert,
+            correction: [0.0; 2],
+            min_sigma: [0.0; 2],
+            constant: [0.0; 2],
+        };
+        for (k, w) in weights.into_iter().enumerate() {
+            let q = 1.0 - w;
+            c.correction[k] = (w / (2.0 - w) + 1.0 / lf
+                - 2.0 * pow_r(q, (g + 1) as f64) * ((1.0 - pow_r(q, lf)) / lf))
+                .sqrt();
+            c.min_sigma[k] = (w / warning) * (0.01 + 0.05 * pow_r(q, 2.0));
+            c.constant[k] = (0.1289 - (0.2414 - 0.1826 * pow_r(q, 4.0)) * (10.0 * 0.05_f64).ln())
+                * (w / warning);
+        }
+        c
     }
 }
 

@@ -265,3 +265,22 @@ fn rounding_noise_of_a_constant_series_is_r_s_own() {
             .all(|e| e.p_value.is_none() && e.level.is_none())
     );
 }
+
+/// A daily run evaluates only the latest days; the results must be those of a full run.
+#[test]
+fn evaluating_the_latest_days_gives_the_full_run_s_results() {
+    for kind in ["switch", "ewma", "regression"] {
+        let d = essence(&format!("detector={kind}"));
+        for series in read_series("essence/input.csv") {
+            let n = series.len();
+            let full = d.evaluate(&series, 0..=n - 1);
+            let tail = d.evaluate(&series, n - 30..=n - 1);
+            match (full, tail) {
+                (Ok(full), Ok(tail)) => {
+                    assert_eq!(full[n - 30..], tail[..], "{kind} {}", series.name())
+                }
+                other => panic!("{kind} {}: {other:?}", series.name()),
+            }
+        }
+    }
+}
