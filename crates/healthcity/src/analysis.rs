@@ -46,6 +46,10 @@ pub struct DetectArgs {
     /// Add the columns that explain each result: score, p_value, level, trend, params.
     #[arg(long)]
     explain: bool,
+    /// Print to standard error how long the method itself took (reading and writing excluded),
+    /// as R's `system.time` around a method call measures it.
+    #[arg(long)]
+    timing: bool,
 }
 
 pub fn detect(args: &DetectArgs) -> ExitCode {
@@ -72,7 +76,21 @@ pub fn detect(args: &DetectArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
+    let started = std::time::Instant::now();
     let outcomes = detect_all(detector.as_ref(), inputs, args.from, args.to);
+    if args.timing {
+        let periods: usize = outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .map(|(_, e)| e.len())
+            .sum();
+        eprintln!(
+            "timing: {} evaluated {periods} periods of {} series in {:.6} s",
+            args.method,
+            outcomes.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let columns = Columns::for_method(&args.method, args.explain);
     let written = match &args.output {
         Some(path) => File::create(path)
