@@ -348,6 +348,7 @@ impl Detector for Flexible {
                 eval.expected = upper.map(|_| fit);
                 eval.alarm = matches!((score, y), (Some(x), Some(y)) if x > 1.0 && y != 0.0);
             }
+            work.recycle(model.fit);
             out.push(eval);
         }
         Ok(out)
@@ -634,6 +635,7 @@ impl Detector for Classic {
                 }
                 eval.alarm = eval.score.is_some_and(|x| x > 1.0);
             }
+            work.recycle(model.fit);
             out.push(eval);
         }
         Ok(out)
@@ -726,6 +728,17 @@ struct Work {
     row: Vec<f64>,
     omega: Vec<f64>,
     terms: Vec<f64>,
+    /// Per row: its group for [`Irls`] (0 the baseline, 1 + the dummy column otherwise),
+    /// y·ln y, ln(y + 0.1) and whether its mean follows from the previous row's.
+    group: Vec<usize>,
+    ylny: Vec<f64>,
+    eta0: Vec<f64>,
+    chain: Vec<bool>,
+    /// ln y and ln(y + 0.1) of the series' counts by index, computed when first needed.
+    logs: Vec<(f64, f64)>,
+    irls: Irls,
+    /// Fits done with, whose buffers the next fits reuse.
+    spare: Vec<Fit>,
 }
 
 struct Model {
@@ -746,12 +759,47 @@ impl Work {
         self.offset.clear();
     }
 
-    /// The dummy column of every row, once the levels are known.
+    /// The dummy column of every row, once the levels are known, and what [`Irls`] needs.
     fn set_cols(&mut self) {
         self.col.clear();
         for &level in &self.level {
             let col = self.dummy.get(level).copied().flatten();
             self.col.push(col.unwrap_or(usize::MAX));
+        }
+        self.group.clear();
+        self.ylny.clear();
+        self.eta0.clear();
+        self.chain.clear();
+        let mut run = 0;
+        for i in 0..self.y.len() {
+            let (idx, y) = (self.index[i], self.y[i]);
+            if self.logs.len() <= idx {
+                self.logs.resize(idx + 1, (f64::NAN, f64::NAN));
+            }
+            let mut logs = self.logs[idx];
+            if logs.1.is_nan() {
+                logs = (if y > 0.0 { y.ln() } else { 0.0 }, (y + 0.1).ln());
+                self.logs[idx] = logs;
+            }
+            let group = self.col[i].wrapping_add(1);
+            self.ylny.push(if y > 0.0 { y * logs.0 } else { 0.0 });
+            self.eta0.push(logs.1);
+            // Runs of consecutive periods in one group, restarted now and then so that the
+            // rounding of the products stays far below the tolerances.
+            let chain = i > 0
+                && group == self.group[i - 1]
+                && self.wtime[i] == self.wtime[i - 1] + 1.0
+                && run < CHAIN_RUN;
+            run = if chain { run + 1 } else { 0 };
+            self.chain.push(chain);
+            self.group.push(group);
+        }
+    }
+
+    /// Keeps the buffers of a fit that is done with.
+    fn recycle(&mut self, fit: Fit) {
+        if self.spare.len() < 4 {
+            self.spare.push(fit);
         }
     }
 
@@ -790,7 +838,41 @@ impl Work {
         }
     }
 
-    fn glm(&self, trend: bool, weights: Option<&[f64]>) -> Option<Fit> {
+    /// The quasi-Poisson fit of the rows, with trend or not, weighted by the residual weights
+    /// `omega` or not: by [`Irls`] from the design's structure when there is no offset, else
+    /// (or when that meets an invalid step) by [`glm::fit`]. Both follow R's `glm.fit`.
+    fn glm(&mut self, trend: bool, weighted: bool) -> Option<Fit> {
+        if self.offset.is_empty() {
+            let weights = weighted.then_some(self.omega.as_slice());
+            let mut fit = self.spare.pop().unwrap_or_else(|| Fit {
+                coefficients: Vec::new(),
+                mu: Vec::new(),
+                eta: Vec::new(),
+                weights: Vec::new(),
+                deviance: 0.0,
+                df_residual: 0,
+                rank: 0,
+                converged: false,
+                iterations: 0,
+                cov_unscaled: Vec::new(),
+            });
+            let rows = Rows {
+                y: &self.y,
+                t: &self.wtime,
+                group: &self.group,
+                ylny: &self.ylny,
+                eta0: &self.eta0,
+                chain: &self.chain,
+            };
+            if self
+                .irls
+                .fit(&rows, self.n_dummies, trend, weights, &mut fit)
+            {
+                return Some(fit);
+            }
+            self.recycle(fit);
+        }
+        let weights = weighted.then_some(self.omega.as_slice());
         let offset = (!self.offset.is_empty()).then_some(self.offset.as_slice());
         glm::fit(
             &self.design(trend),
@@ -808,11 +890,12 @@ impl Work {
     /// then reweighted by Anscombe residuals and refitted.
     fn fit_model(&mut self, settings: &Settings, trend: bool) -> Option<Model> {
         let mut trend = trend;
-        let mut fit = self.glm(trend, None)?;
+        let mut fit = self.glm(trend, false)?;
         if !fit.converged {
             if trend {
                 trend = false;
-                fit = self.glm(false, None)?;
+                let refit = self.glm(false, false)?;
+                self.recycle(std::mem::replace(&mut fit, refit));
             }
             if !fit.converged && settings.give_up {
                 return None;
@@ -825,7 +908,8 @@ impl Work {
         }
         if settings.reweight {
             self.anscombe_weights(trend, &fit, phi, settings.weights_threshold)?;
-            fit = self.glm(trend, Some(&self.omega))?;
+            let refit = self.glm(trend, true)?;
+            self.recycle(std::mem::replace(&mut fit, refit));
             let pearson = fit.pearson_dispersion(&self.y);
             phi = pearson.max(1.0);
             disp = match settings.variant {
@@ -1003,6 +1087,363 @@ impl glm::ModelMatrix for Seasonal<'_> {
     }
 }
 
+/// Longest run of rows whose trend factors exp(β_trend·t) are found by multiplying the
+/// previous one by exp(β_trend) instead of by `exp`, which keeps their rounding below ~50 ulp.
+const CHAIN_RUN: usize = 32;
+
+/// The structured fit hands over to [`glm::fit`] when a linear predictor leaves
+/// [ln ε + 1, `ETA_LIMIT`] (where R's inverse link would clamp the mean) or the trend moves it
+/// by more than `ETA_LIMIT` over the rows, so that every product below stays finite.
+const ETA_LIMIT: f64 = 300.0;
+
+/// Pivots of X'WX below this share of their diagonal are solved by [`glm::NormalEquations`],
+/// whose Cholesky marks a column aliased below 1e-9: far enough that rounding never separates
+/// the two.
+const PIVOT_MARGIN: f64 = 1e-6;
+
+/// The rows of a fit as [`Irls`] reads them.
+struct Rows<'a> {
+    y: &'a [f64],
+    t: &'a [f64],
+    group: &'a [usize],
+    ylny: &'a [f64],
+    eta0: &'a [f64],
+    chain: &'a [bool],
+}
+
+/// Per-group sums of a fit.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupSums {
+    /// Σ p·y, Σ p·y·t and Σ p·y·ln y with prior weights p (constant during the fit).
+    y0: f64,
+    y1: f64,
+    ylny: f64,
+    /// Σ p, used without trend, where all means of a group are equal.
+    p0: f64,
+    /// Lowest and highest time of the group.
+    t_min: f64,
+    t_max: f64,
+    /// Σ w·tᵏ (k = 0, 1, 2) and Σ w·z·tᵏ (k = 0, 1) with the working weights w = p·μ and
+    /// working responses z of the current iteration.
+    s: [f64; 3],
+    r: [f64; 2],
+}
+
+/// R's `glm.fit` for the Poisson fits of both methods (no offset), step by step as
+/// [`glm::fit`] takes them — same start, same weighted least-squares steps, same convergence
+/// rule and iteration limit — but from the design's structure. A row's linear predictor is its
+/// group's intercept c_g plus β·t, so its mean is exp(c_g)·exp(β·t), and after the first step
+/// every sum an iteration needs follows from Σ p·μ·tᵏ per group: X'WX directly, X'Wz as
+/// c_g·Σpμ + β·Σpμt + Σpy − Σpμ (and likewise times t), the deviance as
+/// Σ p·y·ln y − c_g·Σpy − β·Σpyt − Σpy + Σpμ. With trend, Σ p·μ·tᵏ costs one pass over the
+/// rows with a multiplication per row; without, it is exp(c_g)·Σp. The normal equations are
+/// solved in the groups' own intercepts (a Schur complement on the trend) and mapped to R's
+/// treatment contrasts.
+#[derive(Default)]
+struct Irls {
+    groups: Vec<GroupSums>,
+    /// The sums of the last step solved, for its (X'WX)⁻¹.
+    solved: Vec<GroupSums>,
+    /// Group intercepts of the current and of the previous coefficients.
+    c: Vec<f64>,
+    c_old: Vec<f64>,
+    beta: Vec<f64>,
+    equations: glm::NormalEquations,
+}
+
+impl Irls {
+    /// Fits into `out`; false when the fit must be left to [`glm::fit`] (no observation with
+    /// positive weight, or linear predictors outside the range the sums handle safely).
+    fn fit(
+        &mut self,
+        rows: &Rows,
+        dummies: usize,
+        trend: bool,
+        prior: Option<&[f64]>,
+        out: &mut Fit,
+    ) -> bool {
+        let control = Control::default();
+        let n = rows.y.len();
+        let base = 1 + usize::from(trend);
+        let p = base + dummies;
+        let weight = |i: usize| prior.map_or(1.0, |w| w[i]);
+        let n_good = (0..n).filter(|&i| weight(i) > 0.0).count();
+        if n_good == 0 {
+            return false;
+        }
+        self.groups.clear();
+        self.groups.resize(
+            dummies + 1,
+            GroupSums {
+                t_min: f64::INFINITY,
+                t_max: f64::NEG_INFINITY,
+                ..GroupSums::default()
+            },
+        );
+        self.beta.clear();
+        self.beta.resize(p, 0.0);
+        // Constant sums, and the first step from R's start μ = y + 0.1, η = ln μ.
+        let mut dev_old = 0.0;
+        for i in 0..n {
+            let (y, t, pw, eta) = (rows.y[i], rows.t[i], weight(i), rows.eta0[i]);
+            let g = &mut self.groups[rows.group[i]];
+            g.t_min = g.t_min.min(t);
+            g.t_max = g.t_max.max(t);
+            let mu = y + 0.1;
+            dev_old += 2.0 * pw * (rows.ylny[i] - y * eta - (y - mu));
+            if pw > 0.0 {
+                let (w, wz) = (pw * mu, pw * (mu * eta + y - mu));
+                g.y0 += pw * y;
+                g.y1 += pw * y * t;
+                g.ylny += pw * rows.ylny[i];
+                g.p0 += pw;
+                g.s[0] += w;
+                g.s[1] += w * t;
+                g.s[2] += w * t * t;
+                g.r[0] += wz;
+                g.r[1] += wz * t;
+            }
+        }
+        let t_ref = rows.t[0];
+        let (t_lo, t_hi) = self.groups.iter().fold((t_ref, t_ref), |(lo, hi), g| {
+            (lo.min(g.t_min), hi.max(g.t_max))
+        });
+        let span = (t_hi - t_ref).max(t_ref - t_lo);
+        let eta_floor = f64::EPSILON.ln() + 1.0;
+
+        let mut converged = false;
+        let mut iterations = 0;
+        let mut slope = 0.0;
+        let mut slope_old = 0.0;
+        for iter in 1..=control.max_iter {
+            iterations = iter;
+            self.solve(trend, dummies);
+            std::mem::swap(&mut self.c, &mut self.c_old);
+            slope_old = slope;
+            slope = if trend { self.beta[1] } else { 0.0 };
+            self.c.clear();
+            for g in 0..=dummies {
+                let d = if g > 0 { self.beta[base + g - 1] } else { 0.0 };
+                self.c.push(self.beta[0] + d);
+            }
+            // Stay where the products cannot overflow and R's mean is exp(η), unclamped.
+            if slope.abs() * span > ETA_LIMIT || slope.is_nan() {
+                return false;
+            }
+            for (g, &c) in self.groups.iter().zip(&self.c) {
+                if g.p0 == 0.0 && g.t_min > g.t_max {
+                    continue;
+                }
+                let (a, b) = (c + slope * g.t_min, c + slope * g.t_max);
+                if !(a.min(b) >= eta_floor && a.max(b) <= ETA_LIMIT) {
+                    return false;
+                }
+            }
+            // Σ p·μ·tᵏ per group with the new coefficients.
+            if trend {
+                for g in &mut self.groups {
+                    g.s = [0.0; 3];
+                }
+                let factor = slope.exp();
+                let mut e = 1.0;
+                let mut current = rows.group[0];
+                let mut acc = [0.0; 3];
+                for i in 0..n {
+                    let t = rows.t[i];
+                    e = if rows.chain[i] {
+                        e * factor
+                    } else {
+                        (slope * (t - t_ref)).exp()
+                    };
+                    let group = rows.group[i];
+                    if group != current {
+                        let s = &mut self.groups[current].s;
+                        s[0] += acc[0];
+                        s[1] += acc[1];
+                        s[2] += acc[2];
+                        acc = [0.0; 3];
+                        current = group;
+                    }
+                    let pe = weight(i) * e;
+                    acc[0] += pe;
+                    acc[1] += pe * t;
+                    acc[2] += pe * t * t;
+                }
+                let s = &mut self.groups[current].s;
+                s[0] += acc[0];
+                s[1] += acc[1];
+                s[2] += acc[2];
+                for (g, &c) in self.groups.iter_mut().zip(&self.c) {
+                    let scale = (c + slope * t_ref).exp();
+                    for s in &mut g.s {
+                        *s *= scale;
+                    }
+                }
+            } else {
+                for (g, &c) in self.groups.iter_mut().zip(&self.c) {
+                    g.s = [c.exp() * g.p0, 0.0, 0.0];
+                }
+            }
+            let mut dev = 0.0;
+            for (g, &c) in self.groups.iter_mut().zip(&self.c) {
+                dev += 2.0 * (g.ylny - c * g.y0 - slope * g.y1 - g.y0 + g.s[0]);
+                g.r[0] = c * g.s[0] + slope * g.s[1] + g.y0 - g.s[0];
+                g.r[1] = c * g.s[1] + slope * g.s[2] + g.y1 - g.s[1];
+            }
+            if !dev.is_finite() {
+                return false;
+            }
+            if (dev - dev_old).abs() / (dev.abs() + 0.1) < control.epsilon {
+                converged = true;
+                dev_old = dev;
+                break;
+            }
+            dev_old = dev;
+        }
+
+        // The fit as glm::fit reports it: the last step's coefficients, the means they give,
+        // the working weights and (X'WX)⁻¹ of that step.
+        out.mu.clear();
+        out.eta.clear();
+        out.weights.clear();
+        for i in 0..n {
+            let (g, t) = (rows.group[i], rows.t[i]);
+            let eta = self.c[g] + slope * t;
+            out.eta.push(eta);
+            out.mu.push(eta.exp());
+            let pw = weight(i);
+            out.weights.push(if pw <= 0.0 {
+                0.0
+            } else if iterations == 1 {
+                pw * (rows.y[i] + 0.1)
+            } else {
+                pw * (self.c_old[g] + slope_old * t).exp()
+            });
+        }
+        self.load(&self.solved.clone(), trend, dummies);
+        let mut scratch = std::mem::take(&mut self.c_old);
+        scratch.resize(p, 0.0);
+        self.equations.solve(&mut scratch);
+        self.c_old = scratch;
+        self.equations.inverse_into(&mut out.cov_unscaled);
+        let aliased = self.equations.aliased();
+        out.coefficients.clear();
+        out.coefficients.extend(
+            self.beta
+                .iter()
+                .zip(aliased)
+                .map(|(&b, &a)| (!a).then_some(b)),
+        );
+        let rank = aliased.iter().filter(|a| !**a).count();
+        out.deviance = dev_old;
+        out.rank = rank;
+        out.df_residual = n_good.saturating_sub(rank);
+        out.converged = converged;
+        out.iterations = iterations;
+        true
+    }
+
+    /// Fills the dense normal equations of R's parametrisation (intercept, trend, dummies of
+    /// groups 1…) from group sums.
+    fn load(&mut self, groups: &[GroupSums], trend: bool, dummies: usize) {
+        let base = 1 + usize::from(trend);
+        let p = base + dummies;
+        let (a, rhs) = self.equations.reset(p);
+        for (g, s) in groups.iter().enumerate() {
+            a[0] += s.s[0];
+            rhs[0] += s.r[0];
+            if trend {
+                a[p] += s.s[1];
+                a[p + 1] += s.s[2];
+                rhs[1] += s.r[1];
+            }
+            if g > 0 {
+                let j = base + g - 1;
+                a[j * p] = s.s[0];
+                if trend {
+                    a[j * p + 1] = s.s[1];
+                }
+                a[j * p + j] = s.s[0];
+                rhs[j] = s.r[0];
+            }
+        }
+    }
+
+    /// One weighted least-squares step into `beta`: by the structure when every Cholesky pivot
+    /// of X'WX is clearly positive, else by the dense Cholesky with its rule for aliased columns.
+    fn solve(&mut self, trend: bool, dummies: usize) {
+        self.solved.clear();
+        self.solved.extend_from_slice(&self.groups);
+        if !self.well_conditioned(trend) {
+            self.load(&self.solved.clone(), trend, dummies);
+            self.equations.solve(&mut self.beta);
+            return;
+        }
+        let groups = &self.groups;
+        let slope = if trend {
+            // Schur complement of the group intercepts.
+            let (mut num, mut den) = (0.0, 0.0);
+            for g in groups {
+                num += g.r[1] - g.s[1] * g.r[0] / g.s[0];
+                den += g.s[2] - g.s[1] * g.s[1] / g.s[0];
+            }
+            num / den
+        } else {
+            0.0
+        };
+        let base = 1 + usize::from(trend);
+        let c0 = (groups[0].r[0] - groups[0].s[1] * slope) / groups[0].s[0];
+        self.beta[0] = c0;
+        if trend {
+            self.beta[1] = slope;
+        }
+        for (j, g) in groups.iter().enumerate().skip(1) {
+            self.beta[base + j - 1] = (g.r[0] - g.s[1] * slope) / g.s[0] - c0;
+        }
+    }
+
+    /// Whether every pivot of the Cholesky of X'WX in R's column order (intercept, trend,
+    /// dummies) exceeds [`PIVOT_MARGIN`] times its diagonal, found in O(groups): after the
+    /// intercept and trend, the dummy block is diag(Σw) − V M Vᵀ with M 2 × 2, and eliminating a
+    /// dummy only updates M.
+    fn well_conditioned(&self, trend: bool) -> bool {
+        let groups = &self.groups;
+        let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+        for g in groups {
+            s0 += g.s[0];
+            s1 += g.s[1];
+            s2 += g.s[2];
+        }
+        if s0.is_nan() || s0 <= 0.0 {
+            return false;
+        }
+        // M = K⁻¹ for K the intercept/trend block (1 × 1 without trend).
+        let (mut m00, mut m01, mut m11);
+        if trend {
+            let d1 = s2 - s1 * s1 / s0;
+            if !(s2 > 0.0 && d1 > PIVOT_MARGIN * s2) {
+                return false;
+            }
+            let det = s0 * s2 - s1 * s1;
+            (m00, m01, m11) = (s2 / det, -s1 / det, s0 / det);
+        } else {
+            (m00, m01, m11) = (1.0 / s0, 0.0, 0.0);
+        }
+        for g in &groups[1..] {
+            let (v0, v1) = (g.s[0], if trend { g.s[1] } else { 0.0 });
+            let (mv0, mv1) = (m00 * v0 + m01 * v1, m01 * v0 + m11 * v1);
+            let d = v0 - (v0 * mv0 + v1 * mv1);
+            if !(v0 > 0.0 && d > PIVOT_MARGIN * v0) {
+                return false;
+            }
+            m00 += mv0 * mv0 / d;
+            m01 += mv0 * mv1 / d;
+            m11 += mv1 * mv1 / d;
+        }
+        true
+    }
+}
+
 /// Fits with trend when asked, keeps the trend when it is significant at `p_threshold`, there
 /// are at least three years and the prediction does not exceed the largest count; otherwise
 /// refits without. Returns the model and whether the trend was kept.
@@ -1023,6 +1464,7 @@ fn choose_model(
     if b >= 3 && significant && glm::inverse_link(eta) <= max_y {
         return Some((model, true));
     }
+    work.recycle(model.fit);
     let model = work.fit_model(settings, false)?;
     Some((model, false))
 }
