@@ -728,14 +728,11 @@ struct Work {
     row: Vec<f64>,
     omega: Vec<f64>,
     terms: Vec<f64>,
-    /// Per row: its group for [`Irls`] (0 the baseline, 1 + the dummy column otherwise),
-    /// y·ln y, ln(y + 0.1) and whether its mean follows from the previous row's.
-    group: Vec<usize>,
-    ylny: Vec<f64>,
-    eta0: Vec<f64>,
-    chain: Vec<bool>,
-    /// ln y and ln(y + 0.1) of the series' counts by index, computed when first needed.
-    logs: Vec<(f64, f64)>,
+    /// The rows as [`Irls`] reads them.
+    layout: Layout,
+    /// ln y, ln(y + 0.1) and y^(2/3) of the series' counts by index, computed when first
+    /// needed.
+    logs: Vec<[f64; 3]>,
     irls: Irls,
     /// Fits done with, whose buffers the next fits reuse.
     spare: Vec<Fit>,
@@ -766,33 +763,43 @@ impl Work {
             let col = self.dummy.get(level).copied().flatten();
             self.col.push(col.unwrap_or(usize::MAX));
         }
-        self.group.clear();
-        self.ylny.clear();
-        self.eta0.clear();
-        self.chain.clear();
+        let l = &mut self.layout;
+        l.clear();
         let mut run = 0;
         for i in 0..self.y.len() {
-            let (idx, y) = (self.index[i], self.y[i]);
+            let (idx, y, t) = (self.index[i], self.y[i], self.wtime[i]);
             if self.logs.len() <= idx {
-                self.logs.resize(idx + 1, (f64::NAN, f64::NAN));
+                self.logs.resize(idx + 1, [f64::NAN; 3]);
             }
             let mut logs = self.logs[idx];
-            if logs.1.is_nan() {
-                logs = (if y > 0.0 { y.ln() } else { 0.0 }, (y + 0.1).ln());
+            if logs[1].is_nan() {
+                logs = [
+                    if y > 0.0 { y.ln() } else { 0.0 },
+                    (y + 0.1).ln(),
+                    y.powf(2.0 / 3.0),
+                ];
                 self.logs[idx] = logs;
             }
             let group = self.col[i].wrapping_add(1);
-            self.ylny.push(if y > 0.0 { y * logs.0 } else { 0.0 });
-            self.eta0.push(logs.1);
-            // Runs of consecutive periods in one group, restarted now and then so that the
-            // rounding of the products stays far below the tolerances.
-            let chain = i > 0
-                && group == self.group[i - 1]
-                && self.wtime[i] == self.wtime[i - 1] + 1.0
-                && run < CHAIN_RUN;
+            l.ylny.push(if y > 0.0 { y * logs[0] } else { 0.0 });
+            l.eta0.push(logs[1]);
+            l.y23.push(logs[2]);
+            l.t2.push(t * t);
+            l.ones.push(1.0);
+            // Runs of consecutive periods, restarted now and then so that the rounding of
+            // the powers of exp(β) stays far below the tolerances.
+            let chain = i > 0 && t == self.wtime[i - 1] + 1.0 && run + 1 < CHAIN_RUN;
             run = if chain { run + 1 } else { 0 };
-            self.chain.push(chain);
-            self.group.push(group);
+            if !chain {
+                l.anchor_t.push(t);
+            }
+            l.anchor.push(l.anchor_t.len() - 1);
+            l.step.push(run as u8);
+            match l.segments.last_mut() {
+                Some((g, end)) if *g == group => *end = i + 1,
+                _ => l.segments.push((group, i + 1)),
+            }
+            l.group.push(group);
         }
     }
 
@@ -856,18 +863,16 @@ impl Work {
                 iterations: 0,
                 cov_unscaled: Vec::new(),
             });
-            let rows = Rows {
-                y: &self.y,
-                t: &self.wtime,
-                group: &self.group,
-                ylny: &self.ylny,
-                eta0: &self.eta0,
-                chain: &self.chain,
-            };
-            if self
-                .irls
-                .fit(&rows, self.n_dummies, trend, weights, &mut fit)
-            {
+            let weights = weights.unwrap_or(&self.layout.ones);
+            if self.irls.fit(
+                &self.layout,
+                &self.y,
+                &self.wtime,
+                self.n_dummies,
+                trend,
+                weights,
+                &mut fit,
+            ) {
                 return Some(fit);
             }
             self.recycle(fit);
@@ -949,12 +954,12 @@ impl Work {
         let design = self.design(trend);
         let mut sum = 0.0;
         for i in 0..n {
-            let (y, mu) = (self.y[i], fit.mu[i]);
+            let mu = fit.mu[i];
             let mut hat = fit.weights[i] * design.quadratic_form(i, &fit.cov_unscaled);
             if hat > 1.0 - 10.0 * f64::EPSILON {
                 hat = 1.0;
             }
-            let a = 1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt());
+            let a = 1.5 * (self.layout.y23[i] * mu.powf(-1.0 / 6.0) - mu.sqrt());
             let s = a / (phi * (1.0 - hat)).sqrt();
             if s.is_nan() {
                 self.omega = omega;
@@ -1101,14 +1106,40 @@ const ETA_LIMIT: f64 = 300.0;
 /// the two.
 const PIVOT_MARGIN: f64 = 1e-6;
 
-/// The rows of a fit as [`Irls`] reads them.
-struct Rows<'a> {
-    y: &'a [f64],
-    t: &'a [f64],
-    group: &'a [usize],
-    ylny: &'a [f64],
-    eta0: &'a [f64],
-    chain: &'a [bool],
+/// What [`Irls`] needs of the rows besides y and t, prepared once per period.
+#[derive(Default)]
+struct Layout {
+    /// Group of each row: 0 the baseline, 1 + the dummy column otherwise.
+    group: Vec<usize>,
+    /// y·ln y, ln(y + 0.1), y^(2/3) and t² of each row, and ones (the default prior weights).
+    ylny: Vec<f64>,
+    eta0: Vec<f64>,
+    y23: Vec<f64>,
+    t2: Vec<f64>,
+    ones: Vec<f64>,
+    /// The rows come in runs of consecutive periods (at most [`CHAIN_RUN`] long): each row's
+    /// run, its position in it, and each run's first time. A row's trend factor
+    /// exp(β·(t − t_ref)) is its run's factor times exp(β)^position.
+    anchor: Vec<usize>,
+    step: Vec<u8>,
+    anchor_t: Vec<f64>,
+    /// Consecutive rows of one group: the group and the end of the rows.
+    segments: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    fn clear(&mut self) {
+        self.group.clear();
+        self.ylny.clear();
+        self.eta0.clear();
+        self.y23.clear();
+        self.t2.clear();
+        self.ones.clear();
+        self.anchor.clear();
+        self.step.clear();
+        self.anchor_t.clear();
+        self.segments.clear();
+    }
 }
 
 /// Per-group sums of a fit.
@@ -1147,27 +1178,53 @@ struct Irls {
     /// Group intercepts of the current and of the previous coefficients.
     c: Vec<f64>,
     c_old: Vec<f64>,
+    /// exp(c_g + β·t_ref) of the current and previous coefficients.
+    scale: Vec<f64>,
+    scale_old: Vec<f64>,
     beta: Vec<f64>,
     equations: glm::NormalEquations,
+    /// exp(β·(t − t_ref)) at the start of each run and exp(β)^k for k < [`CHAIN_RUN`].
+    anchor_e: Vec<f64>,
+    powers: [f64; CHAIN_RUN],
+    /// Whether the last step was solved by the structure, and what its inverse needs.
+    structured: bool,
+    inv0: Vec<f64>,
+    u: Vec<f64>,
+    q_inv: f64,
 }
 
 impl Irls {
+    /// The trend factors of slope β for [`Layout`]'s runs.
+    fn trend_factors(&mut self, rows: &Layout, slope: f64, t_ref: f64) {
+        self.anchor_e.clear();
+        self.anchor_e
+            .extend(rows.anchor_t.iter().map(|&t| (slope * (t - t_ref)).exp()));
+        let factor = slope.exp();
+        let mut e = 1.0;
+        for p in &mut self.powers {
+            *p = e;
+            e *= factor;
+        }
+    }
+
     /// Fits into `out`; false when the fit must be left to [`glm::fit`] (no observation with
     /// positive weight, or linear predictors outside the range the sums handle safely).
+    #[allow(clippy::too_many_arguments)]
     fn fit(
         &mut self,
-        rows: &Rows,
+        rows: &Layout,
+        y: &[f64],
+        t: &[f64],
         dummies: usize,
         trend: bool,
-        prior: Option<&[f64]>,
+        prior: &[f64],
         out: &mut Fit,
     ) -> bool {
         let control = Control::default();
-        let n = rows.y.len();
+        let n = y.len();
         let base = 1 + usize::from(trend);
         let p = base + dummies;
-        let weight = |i: usize| prior.map_or(1.0, |w| w[i]);
-        let n_good = (0..n).filter(|&i| weight(i) > 0.0).count();
+        let n_good = prior.iter().filter(|&&p| p > 0.0).count();
         if n_good == 0 {
             return false;
         }
@@ -1185,7 +1242,7 @@ impl Irls {
         // Constant sums, and the first step from R's start μ = y + 0.1, η = ln μ.
         let mut dev_old = 0.0;
         for i in 0..n {
-            let (y, t, pw, eta) = (rows.y[i], rows.t[i], weight(i), rows.eta0[i]);
+            let (y, t, pw, eta) = (y[i], t[i], prior[i], rows.eta0[i]);
             let g = &mut self.groups[rows.group[i]];
             g.t_min = g.t_min.min(t);
             g.t_max = g.t_max.max(t);
@@ -1204,7 +1261,7 @@ impl Irls {
                 g.r[1] += wz * t;
             }
         }
-        let t_ref = rows.t[0];
+        let t_ref = t[0];
         let (t_lo, t_hi) = self.groups.iter().fold((t_ref, t_ref), |(lo, hi), g| {
             (lo.min(g.t_min), hi.max(g.t_max))
         });
@@ -1221,10 +1278,15 @@ impl Irls {
             std::mem::swap(&mut self.c, &mut self.c_old);
             slope_old = slope;
             slope = if trend { self.beta[1] } else { 0.0 };
+            std::mem::swap(&mut self.scale, &mut self.scale_old);
             self.c.clear();
+            self.scale.clear();
             for g in 0..=dummies {
                 let d = if g > 0 { self.beta[base + g - 1] } else { 0.0 };
-                self.c.push(self.beta[0] + d);
+                let c = self.beta[0] + d;
+                self.c.push(c);
+                // exp(c_g + β·t_ref): a row's mean is this times exp(β·(t − t_ref)).
+                self.scale.push((c + slope * t_ref).exp());
             }
             // Stay where the products cannot overflow and R's mean is exp(η), unclamped.
             if slope.abs() * span > ETA_LIMIT || slope.is_nan() {
@@ -1244,44 +1306,32 @@ impl Irls {
                 for g in &mut self.groups {
                     g.s = [0.0; 3];
                 }
-                let factor = slope.exp();
-                let mut e = 1.0;
-                let mut current = rows.group[0];
-                let mut acc = [0.0; 3];
-                for i in 0..n {
-                    let t = rows.t[i];
-                    e = if rows.chain[i] {
-                        e * factor
-                    } else {
-                        (slope * (t - t_ref)).exp()
-                    };
-                    let group = rows.group[i];
-                    if group != current {
-                        let s = &mut self.groups[current].s;
-                        s[0] += acc[0];
-                        s[1] += acc[1];
-                        s[2] += acc[2];
-                        acc = [0.0; 3];
-                        current = group;
+                self.trend_factors(rows, slope, t_ref);
+                let mut start = 0;
+                for &(group, end) in &rows.segments {
+                    let mut acc = [0.0; 3];
+                    for i in start..end {
+                        let pe = prior[i]
+                            * self.anchor_e[rows.anchor[i]]
+                            * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
+                        acc[0] += pe;
+                        acc[1] += pe * t[i];
+                        acc[2] += pe * rows.t2[i];
                     }
-                    let pe = weight(i) * e;
-                    acc[0] += pe;
-                    acc[1] += pe * t;
-                    acc[2] += pe * t * t;
+                    let s = &mut self.groups[group].s;
+                    s[0] += acc[0];
+                    s[1] += acc[1];
+                    s[2] += acc[2];
+                    start = end;
                 }
-                let s = &mut self.groups[current].s;
-                s[0] += acc[0];
-                s[1] += acc[1];
-                s[2] += acc[2];
-                for (g, &c) in self.groups.iter_mut().zip(&self.c) {
-                    let scale = (c + slope * t_ref).exp();
+                for (g, &scale) in self.groups.iter_mut().zip(&self.scale) {
                     for s in &mut g.s {
                         *s *= scale;
                     }
                 }
             } else {
-                for (g, &c) in self.groups.iter_mut().zip(&self.c) {
-                    g.s = [c.exp() * g.p0, 0.0, 0.0];
+                for (g, &scale) in self.groups.iter_mut().zip(&self.scale) {
+                    g.s = [scale * g.p0, 0.0, 0.0];
                 }
             }
             let mut dev = 0.0;
@@ -1306,35 +1356,44 @@ impl Irls {
         out.mu.clear();
         out.eta.clear();
         out.weights.clear();
+        self.trend_factors(rows, slope_old, t_ref);
         for i in 0..n {
-            let (g, t) = (rows.group[i], rows.t[i]);
-            let eta = self.c[g] + slope * t;
-            out.eta.push(eta);
-            out.mu.push(eta.exp());
-            let pw = weight(i);
+            let pw = prior[i];
             out.weights.push(if pw <= 0.0 {
                 0.0
             } else if iterations == 1 {
-                pw * (rows.y[i] + 0.1)
+                pw * (y[i] + 0.1)
             } else {
-                pw * (self.c_old[g] + slope_old * t).exp()
+                let e = self.anchor_e[rows.anchor[i]]
+                    * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
+                pw * self.scale_old[rows.group[i]] * e
             });
         }
-        self.load(&self.solved.clone(), trend, dummies);
-        let mut scratch = std::mem::take(&mut self.c_old);
-        scratch.resize(p, 0.0);
-        self.equations.solve(&mut scratch);
-        self.c_old = scratch;
-        self.equations.inverse_into(&mut out.cov_unscaled);
-        let aliased = self.equations.aliased();
+        self.trend_factors(rows, slope, t_ref);
+        for i in 0..n {
+            let g = rows.group[i];
+            let e =
+                self.anchor_e[rows.anchor[i]] * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
+            out.eta.push(self.c[g] + slope * t[i]);
+            out.mu.push(self.scale[g] * e);
+        }
         out.coefficients.clear();
-        out.coefficients.extend(
-            self.beta
-                .iter()
-                .zip(aliased)
-                .map(|(&b, &a)| (!a).then_some(b)),
-        );
-        let rank = aliased.iter().filter(|a| !**a).count();
+        let rank = if self.structured {
+            self.structured_inverse(trend, &mut out.cov_unscaled);
+            out.coefficients.extend(self.beta.iter().map(|&b| Some(b)));
+            p
+        } else {
+            // The factorisation of the last step is still in place.
+            self.equations.inverse_into(&mut out.cov_unscaled);
+            let aliased = self.equations.aliased();
+            out.coefficients.extend(
+                self.beta
+                    .iter()
+                    .zip(aliased)
+                    .map(|(&b, &a)| (!a).then_some(b)),
+            );
+            aliased.iter().filter(|a| !**a).count()
+        };
         out.deviance = dev_old;
         out.rank = rank;
         out.df_residual = n_good.saturating_sub(rank);
@@ -1369,78 +1428,118 @@ impl Irls {
         }
     }
 
-    /// One weighted least-squares step into `beta`: by the structure when every Cholesky pivot
-    /// of X'WX is clearly positive, else by the dense Cholesky with its rule for aliased columns.
+    /// One weighted least-squares step into `beta`: by the structure when X'WX is clearly
+    /// non-singular, else by the dense Cholesky with its rule for aliased columns.
+    ///
+    /// In the groups' own intercepts c_g and the slope β, X'WX has a diagonal block Σw per
+    /// group bordered by the trend, so β comes from the Schur complement
+    /// Q = Σ (Σwt² − (Σwt)²/Σw) and c_g = (Σwz − β·Σwt)/Σw; R's coefficients are c_0, β and
+    /// c_g − c_0. The dense Cholesky marks a column aliased when its pivot falls below 1e-9 of
+    /// its diagonal; a pivot is at least 1/(X'WX)⁻¹ of its column, so the structure is used
+    /// only when every diagonal of X'WX times that of its inverse stays below
+    /// 1/[`PIVOT_MARGIN`].
     fn solve(&mut self, trend: bool, dummies: usize) {
         self.solved.clear();
         self.solved.extend_from_slice(&self.groups);
-        if !self.well_conditioned(trend) {
-            self.load(&self.solved.clone(), trend, dummies);
+        self.structured = self.solve_structured(trend);
+        if !self.structured {
+            let solved = std::mem::take(&mut self.solved);
+            self.load(&solved, trend, dummies);
+            self.solved = solved;
             self.equations.solve(&mut self.beta);
-            return;
         }
-        let groups = &self.groups;
-        let slope = if trend {
-            // Schur complement of the group intercepts.
-            let (mut num, mut den) = (0.0, 0.0);
-            for g in groups {
-                num += g.r[1] - g.s[1] * g.r[0] / g.s[0];
-                den += g.s[2] - g.s[1] * g.s[1] / g.s[0];
+    }
+
+    /// The structured step of [`Irls::solve`]; false (and `beta` untouched) when X'WX is not
+    /// clearly non-singular. Leaves 1/Σw and Σwt/Σw per group and 1/Q for the covariance.
+    fn solve_structured(&mut self, trend: bool) -> bool {
+        let groups = &self.solved;
+        self.inv0.clear();
+        self.u.clear();
+        let (mut s0, mut s2, mut q, mut num) = (0.0, 0.0, 0.0, 0.0);
+        for g in groups {
+            if g.s[0].is_nan() || g.s[0] <= 0.0 {
+                return false;
             }
-            num / den
+            let inv = 1.0 / g.s[0];
+            let u = g.s[1] * inv;
+            s0 += g.s[0];
+            s2 += g.s[2];
+            q += g.s[2] - g.s[1] * u;
+            num += g.r[1] - u * g.r[0];
+            self.inv0.push(inv);
+            self.u.push(u);
+        }
+        let limit = 1.0 / PIVOT_MARGIN;
+        let (slope, q_inv) = if trend {
+            if q.is_nan() || q <= 0.0 || s2 >= limit * q {
+                return false;
+            }
+            let q_inv = 1.0 / q;
+            (num * q_inv, q_inv)
         } else {
-            0.0
+            (0.0, 0.0)
         };
+        let (inv_base, u_base) = (self.inv0[0], self.u[0]);
+        if s0 * (inv_base + u_base * u_base * q_inv) >= limit {
+            return false;
+        }
+        for (g, &u) in groups.iter().zip(&self.u).skip(1) {
+            let du = u - u_base;
+            if 1.0 + g.s[0] * (inv_base + du * du * q_inv) >= limit {
+                return false;
+            }
+        }
+        self.q_inv = q_inv;
         let base = 1 + usize::from(trend);
-        let c0 = (groups[0].r[0] - groups[0].s[1] * slope) / groups[0].s[0];
+        let c0 = (groups[0].r[0] - groups[0].s[1] * slope) * inv_base;
         self.beta[0] = c0;
         if trend {
             self.beta[1] = slope;
         }
-        for (j, g) in groups.iter().enumerate().skip(1) {
-            self.beta[base + j - 1] = (g.r[0] - g.s[1] * slope) / g.s[0] - c0;
-        }
-    }
-
-    /// Whether every pivot of the Cholesky of X'WX in R's column order (intercept, trend,
-    /// dummies) exceeds [`PIVOT_MARGIN`] times its diagonal, found in O(groups): after the
-    /// intercept and trend, the dummy block is diag(Σw) − V M Vᵀ with M 2 × 2, and eliminating a
-    /// dummy only updates M.
-    fn well_conditioned(&self, trend: bool) -> bool {
-        let groups = &self.groups;
-        let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
-        for g in groups {
-            s0 += g.s[0];
-            s1 += g.s[1];
-            s2 += g.s[2];
-        }
-        if s0.is_nan() || s0 <= 0.0 {
-            return false;
-        }
-        // M = K⁻¹ for K the intercept/trend block (1 × 1 without trend).
-        let (mut m00, mut m01, mut m11);
-        if trend {
-            let d1 = s2 - s1 * s1 / s0;
-            if !(s2 > 0.0 && d1 > PIVOT_MARGIN * s2) {
-                return false;
-            }
-            let det = s0 * s2 - s1 * s1;
-            (m00, m01, m11) = (s2 / det, -s1 / det, s0 / det);
-        } else {
-            (m00, m01, m11) = (1.0 / s0, 0.0, 0.0);
-        }
-        for g in &groups[1..] {
-            let (v0, v1) = (g.s[0], if trend { g.s[1] } else { 0.0 });
-            let (mv0, mv1) = (m00 * v0 + m01 * v1, m01 * v0 + m11 * v1);
-            let d = v0 - (v0 * mv0 + v1 * mv1);
-            if !(v0 > 0.0 && d > PIVOT_MARGIN * v0) {
-                return false;
-            }
-            m00 += mv0 * mv0 / d;
-            m01 += mv0 * mv1 / d;
-            m11 += mv1 * mv1 / d;
+        for (j, (g, &inv)) in groups.iter().zip(&self.inv0).enumerate().skip(1) {
+            self.beta[base + j - 1] = (g.r[0] - g.s[1] * slope) * inv - c0;
         }
         true
+    }
+
+    /// (X'WX)⁻¹ of the last structured step in R's parametrisation: in the groups' intercepts
+    /// and the slope it is diag(1/Σw) + u uᵀ/Q bordered by −u/Q and 1/Q (u = Σwt/Σw), mapped
+    /// through c_0, β, c_g − c_0.
+    fn structured_inverse(&self, trend: bool, out: &mut Vec<f64>) {
+        let base = 1 + usize::from(trend);
+        let p = base + self.inv0.len() - 1;
+        let q = self.q_inv;
+        let (inv_base, u_base) = (self.inv0[0], self.u[0]);
+        out.clear();
+        out.resize(p * p, 0.0);
+        out[0] = inv_base + u_base * u_base * q;
+        if trend {
+            out[1] = -u_base * q;
+            out[p] = out[1];
+            out[p + 1] = q;
+        }
+        for j in 1..self.inv0.len() {
+            let cj = base + j - 1;
+            let dj = self.u[j] - u_base;
+            let v = -inv_base + u_base * dj * q;
+            out[cj] = v;
+            out[cj * p] = v;
+            if trend {
+                out[p + cj] = -dj * q;
+                out[cj * p + 1] = -dj * q;
+            }
+            for k in 1..=j {
+                let ck = base + k - 1;
+                let dk = self.u[k] - u_base;
+                let mut v = inv_base + dj * dk * q;
+                if k == j {
+                    v += self.inv0[j];
+                }
+                out[cj * p + ck] = v;
+                out[ck * p + cj] = v;
+            }
+        }
     }
 }
 
