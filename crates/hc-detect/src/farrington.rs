@@ -736,6 +736,8 @@ struct Work {
     irls: Irls,
     /// Fits done with, whose buffers the next fits reuse.
     spare: Vec<Fit>,
+    /// Per group, the constant and linear coefficient of a row's hat value in its time.
+    quad: Vec<(f64, f64)>,
 }
 
 struct Model {
@@ -785,6 +787,7 @@ impl Work {
             l.eta0.push(logs[1]);
             l.y23.push(logs[2]);
             l.t2.push(t * t);
+            l.tt.push([t, t * t]);
             l.ones.push(1.0);
             // Runs of consecutive periods, restarted now and then so that the rounding of
             // the powers of exp(β) stays far below the tolerances.
@@ -951,15 +954,43 @@ impl Work {
         let n = self.y.len();
         let mut omega = std::mem::take(&mut self.omega);
         omega.clear();
-        let design = self.design(trend);
+        // The hat value wᵢ·xᵢ'Cxᵢ of a row with time t in group g is wᵢ·(a_g + t·(b_g + t·c))
+        // for the design's rows (1, t, one-hot level).
+        let c = &fit.cov_unscaled;
+        let p = self.cols(trend);
+        let base = 1 + usize::from(trend);
+        let quad = &mut self.quad;
+        quad.clear();
+        for g in 0..=self.n_dummies {
+            let (mut a, mut b) = (c[0], 0.0);
+            if trend {
+                b = 2.0 * c[1];
+            }
+            if g > 0 {
+                let j = base + g - 1;
+                a += 2.0 * c[j] + c[j * p + j];
+                if trend {
+                    b += 2.0 * c[p + j];
+                }
+            }
+            quad.push((a, b));
+        }
+        let c11 = if trend { c[p + 1] } else { 0.0 };
         let mut sum = 0.0;
         for i in 0..n {
-            let mu = fit.mu[i];
-            let mut hat = fit.weights[i] * design.quadratic_form(i, &fit.cov_unscaled);
+            let (mu, t) = (fit.mu[i], self.wtime[i]);
+            let (a, b) = quad[self.layout.group[i]];
+            let mut hat = fit.weights[i] * (a + t * (b + t * c11));
             if hat > 1.0 - 10.0 * f64::EPSILON {
                 hat = 1.0;
             }
-            let a = 1.5 * (self.layout.y23[i] * mu.powf(-1.0 / 6.0) - mu.sqrt());
+            // μ^(−1/6) from the linear predictor while μ = exp(η) (R clamps μ at ε).
+            let root6 = if mu > f64::EPSILON {
+                (fit.eta[i] / -6.0).exp()
+            } else {
+                mu.powf(-1.0 / 6.0)
+            };
+            let a = 1.5 * (self.layout.y23[i] * root6 - mu.sqrt());
             let s = a / (phi * (1.0 - hat)).sqrt();
             if s.is_nan() {
                 self.omega = omega;
@@ -1012,31 +1043,6 @@ impl Seasonal<'_> {
     fn level_col(&self, i: usize) -> Option<usize> {
         let col = self.col[i];
         (col != usize::MAX).then(|| col + 1 + usize::from(self.trend))
-    }
-
-    /// xᵢ' C xᵢ for the `cols` × `cols` matrix `c`.
-    fn quadratic_form(&self, i: usize, c: &[f64]) -> f64 {
-        let p = self.cols;
-        let mut nz = [(0usize, 1.0f64); 3];
-        let mut len = 1;
-        if self.trend && self.wtime[i] != 0.0 {
-            nz[len] = (1, self.wtime[i]);
-            len += 1;
-        }
-        if let Some(col) = self.level_col(i) {
-            nz[len] = (col, 1.0);
-            len += 1;
-        }
-        let nz = &nz[..len];
-        let mut total = 0.0;
-        for &(r, xr) in nz {
-            let mut s = 0.0;
-            for &(k, xk) in nz {
-                s += c[r * p + k] * xk;
-            }
-            total += xr * s;
-        }
-        total
     }
 }
 
@@ -1117,6 +1123,8 @@ struct Layout {
     y23: Vec<f64>,
     t2: Vec<f64>,
     ones: Vec<f64>,
+    /// t and t² of each row.
+    tt: Vec<[f64; 2]>,
     /// The rows come in runs of consecutive periods (at most [`CHAIN_RUN`] long): each row's
     /// run, its position in it, and each run's first time. A row's trend factor
     /// exp(β·(t − t_ref)) is its run's factor times exp(β)^position.
@@ -1135,6 +1143,7 @@ impl Layout {
         self.y23.clear();
         self.t2.clear();
         self.ones.clear();
+        self.tt.clear();
         self.anchor.clear();
         self.step.clear();
         self.anchor_t.clear();
@@ -1194,6 +1203,43 @@ struct Irls {
 }
 
 impl Irls {
+    /// Σ p·e·tᵏ (k = 0, 1, 2) over rows `start..end` with e their trend factors, in two
+    /// interleaved sums so that the additions do not wait on each other.
+    #[inline]
+    fn segment_sums(&self, rows: &Layout, prior: &[f64], start: usize, end: usize) -> [f64; 3] {
+        let prior = &prior[start..end];
+        let anchor = &rows.anchor[start..end];
+        let step = &rows.step[start..end];
+        let tt = &rows.tt[start..end];
+        let len = prior.len().min(anchor.len()).min(step.len()).min(tt.len());
+        let term = |k: usize| {
+            let e = self.anchor_e.get(anchor[k]).copied().unwrap_or(0.0)
+                * self.powers[usize::from(step[k]) % CHAIN_RUN];
+            let pe = prior[k] * e;
+            (pe, pe * tt[k][0], pe * tt[k][1])
+        };
+        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+        let mut k = 0;
+        while k + 1 < len {
+            let (x0, x1, x2) = term(k);
+            let (y0, y1, y2) = term(k + 1);
+            a[0] += x0;
+            a[1] += x1;
+            a[2] += x2;
+            b[0] += y0;
+            b[1] += y1;
+            b[2] += y2;
+            k += 2;
+        }
+        if k < len {
+            let (x0, x1, x2) = term(k);
+            a[0] += x0;
+            a[1] += x1;
+            a[2] += x2;
+        }
+        [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+    }
+
     /// The trend factors of slope β for [`Layout`]'s runs.
     fn trend_factors(&mut self, rows: &Layout, slope: f64, t_ref: f64) {
         self.anchor_e.clear();
@@ -1309,15 +1355,7 @@ impl Irls {
                 self.trend_factors(rows, slope, t_ref);
                 let mut start = 0;
                 for &(group, end) in &rows.segments {
-                    let mut acc = [0.0; 3];
-                    for i in start..end {
-                        let pe = prior[i]
-                            * self.anchor_e[rows.anchor[i]]
-                            * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
-                        acc[0] += pe;
-                        acc[1] += pe * t[i];
-                        acc[2] += pe * rows.t2[i];
-                    }
+                    let acc = self.segment_sums(rows, prior, start, end);
                     let s = &mut self.groups[group].s;
                     s[0] += acc[0];
                     s[1] += acc[1];
