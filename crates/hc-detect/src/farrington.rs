@@ -429,7 +429,9 @@ impl Flexible {
         let counts = series.counts();
         let population = series.population();
         let mut first_block = None;
-        let mut present = vec![false; p + 1];
+        let mut present = std::mem::take(&mut work.present);
+        present.clear();
+        present.resize(p + 1, false);
         for (offset, &level) in work.levels.iter().enumerate() {
             if level == 0 {
                 continue;
@@ -472,6 +474,7 @@ impl Flexible {
         } else {
             work.n_dummies = 0;
         }
+        work.present = present;
         work.set_cols();
         // R predicts from the first row that has a count.
         work.wtime_now = (k - work.index[0]) as f64;
@@ -736,6 +739,8 @@ struct Work {
     irls: Irls,
     /// Fits done with, whose buffers the next fits reuse.
     spare: Vec<Fit>,
+    /// Which seasonal levels have periods in the fit window.
+    present: Vec<bool>,
     /// Per group, the constant and linear coefficient of a row's hat value in its time.
     quad: Vec<(f64, f64)>,
 }
@@ -786,7 +791,6 @@ impl Work {
             l.ylny.push(if y > 0.0 { y * logs[0] } else { 0.0 });
             l.eta0.push(logs[1]);
             l.y23.push(logs[2]);
-            l.t2.push(t * t);
             l.tt.push([t, t * t]);
             l.ones.push(1.0);
             // Runs of consecutive periods, restarted now and then so that the rounding of
@@ -1117,11 +1121,10 @@ const PIVOT_MARGIN: f64 = 1e-6;
 struct Layout {
     /// Group of each row: 0 the baseline, 1 + the dummy column otherwise.
     group: Vec<usize>,
-    /// y·ln y, ln(y + 0.1), y^(2/3) and t² of each row, and ones (the default prior weights).
+    /// y·ln y, ln(y + 0.1) and y^(2/3) of each row, and ones (the default prior weights).
     ylny: Vec<f64>,
     eta0: Vec<f64>,
     y23: Vec<f64>,
-    t2: Vec<f64>,
     ones: Vec<f64>,
     /// t and t² of each row.
     tt: Vec<[f64; 2]>,
@@ -1141,7 +1144,6 @@ impl Layout {
         self.ylny.clear();
         self.eta0.clear();
         self.y23.clear();
-        self.t2.clear();
         self.ones.clear();
         self.tt.clear();
         self.anchor.clear();
@@ -1286,26 +1288,43 @@ impl Irls {
         self.beta.clear();
         self.beta.resize(p, 0.0);
         // Constant sums, and the first step from R's start μ = y + 0.1, η = ln μ.
+        // Rows of zero weight add exact zeros.
         let mut dev_old = 0.0;
-        for i in 0..n {
-            let (y, t, pw, eta) = (y[i], t[i], prior[i], rows.eta0[i]);
-            let g = &mut self.groups[rows.group[i]];
-            g.t_min = g.t_min.min(t);
-            g.t_max = g.t_max.max(t);
-            let mu = y + 0.1;
-            dev_old += 2.0 * pw * (rows.ylny[i] - y * eta - (y - mu));
-            if pw > 0.0 {
+        let mut start = 0;
+        for &(group, end) in &rows.segments {
+            let mut acc = [0.0; 10];
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for i in start..end {
+                let (y, t, pw, eta, ylny) = (y[i], t[i], prior[i], rows.eta0[i], rows.ylny[i]);
+                lo = lo.min(t);
+                hi = hi.max(t);
+                let mu = y + 0.1;
                 let (w, wz) = (pw * mu, pw * (mu * eta + y - mu));
-                g.y0 += pw * y;
-                g.y1 += pw * y * t;
-                g.ylny += pw * rows.ylny[i];
-                g.p0 += pw;
-                g.s[0] += w;
-                g.s[1] += w * t;
-                g.s[2] += w * t * t;
-                g.r[0] += wz;
-                g.r[1] += wz * t;
+                acc[0] += 2.0 * pw * (ylny - y * eta - (y - mu));
+                acc[1] += pw * y;
+                acc[2] += pw * y * t;
+                acc[3] += pw * ylny;
+                acc[4] += pw;
+                acc[5] += w;
+                acc[6] += w * t;
+                acc[7] += w * t * t;
+                acc[8] += wz;
+                acc[9] += wz * t;
             }
+            start = end;
+            dev_old += acc[0];
+            let g = &mut self.groups[group];
+            g.t_min = g.t_min.min(lo);
+            g.t_max = g.t_max.max(hi);
+            g.y0 += acc[1];
+            g.y1 += acc[2];
+            g.ylny += acc[3];
+            g.p0 += acc[4];
+            g.s[0] += acc[5];
+            g.s[1] += acc[6];
+            g.s[2] += acc[7];
+            g.r[0] += acc[8];
+            g.r[1] += acc[9];
         }
         let t_ref = t[0];
         let (t_lo, t_hi) = self.groups.iter().fold((t_ref, t_ref), |(lo, hi), g| {
