@@ -348,6 +348,7 @@ impl Detector for Flexible {
                 eval.expected = upper.map(|_| fit);
                 eval.alarm = matches!((score, y), (Some(x), Some(y)) if x > 1.0 && y != 0.0);
             }
+            work.recycle(model.fit);
             out.push(eval);
         }
         Ok(out)
@@ -428,7 +429,9 @@ impl Flexible {
         let counts = series.counts();
         let population = series.population();
         let mut first_block = None;
-        let mut present = vec![false; p + 1];
+        let mut present = std::mem::take(&mut work.present);
+        present.clear();
+        present.resize(p + 1, false);
         for (offset, &level) in work.levels.iter().enumerate() {
             if level == 0 {
                 continue;
@@ -471,6 +474,7 @@ impl Flexible {
         } else {
             work.n_dummies = 0;
         }
+        work.present = present;
         work.set_cols();
         // R predicts from the first row that has a count.
         work.wtime_now = (k - work.index[0]) as f64;
@@ -634,6 +638,7 @@ impl Detector for Classic {
                 }
                 eval.alarm = eval.score.is_some_and(|x| x > 1.0);
             }
+            work.recycle(model.fit);
             out.push(eval);
         }
         Ok(out)
@@ -726,6 +731,18 @@ struct Work {
     row: Vec<f64>,
     omega: Vec<f64>,
     terms: Vec<f64>,
+    /// The rows as [`Irls`] reads them.
+    layout: Layout,
+    /// ln y, ln(y + 0.1) and y^(2/3) of the series' counts by index, computed when first
+    /// needed.
+    logs: Vec<[f64; 3]>,
+    irls: Irls,
+    /// Fits done with, whose buffers the next fits reuse.
+    spare: Vec<Fit>,
+    /// Which seasonal levels have periods in the fit window.
+    present: Vec<bool>,
+    /// Per group, the constant and linear coefficient of a row's hat value in its time.
+    quad: Vec<(f64, f64)>,
 }
 
 struct Model {
@@ -746,12 +763,57 @@ impl Work {
         self.offset.clear();
     }
 
-    /// The dummy column of every row, once the levels are known.
+    /// The dummy column of every row, once the levels are known, and what [`Irls`] needs.
     fn set_cols(&mut self) {
         self.col.clear();
         for &level in &self.level {
             let col = self.dummy.get(level).copied().flatten();
             self.col.push(col.unwrap_or(usize::MAX));
+        }
+        let l = &mut self.layout;
+        l.clear();
+        let mut run = 0;
+        for i in 0..self.y.len() {
+            let (idx, y, t) = (self.index[i], self.y[i], self.wtime[i]);
+            if self.logs.len() <= idx {
+                self.logs.resize(idx + 1, [f64::NAN; 3]);
+            }
+            let mut logs = self.logs[idx];
+            if logs[1].is_nan() {
+                logs = [
+                    if y > 0.0 { y.ln() } else { 0.0 },
+                    (y + 0.1).ln(),
+                    y.powf(2.0 / 3.0),
+                ];
+                self.logs[idx] = logs;
+            }
+            let group = self.col[i].wrapping_add(1);
+            l.ylny.push(if y > 0.0 { y * logs[0] } else { 0.0 });
+            l.eta0.push(logs[1]);
+            l.y23.push(logs[2]);
+            l.tt.push([t, t * t]);
+            l.ones.push(1.0);
+            // Runs of consecutive periods, restarted now and then so that the rounding of
+            // the powers of exp(β) stays far below the tolerances.
+            let chain = i > 0 && t == self.wtime[i - 1] + 1.0 && run + 1 < CHAIN_RUN;
+            run = if chain { run + 1 } else { 0 };
+            if !chain {
+                l.anchor_t.push(t);
+            }
+            l.anchor.push(l.anchor_t.len() - 1);
+            l.step.push(run as u8);
+            match l.segments.last_mut() {
+                Some((g, end)) if *g == group => *end = i + 1,
+                _ => l.segments.push((group, i + 1)),
+            }
+            l.group.push(group);
+        }
+    }
+
+    /// Keeps the buffers of a fit that is done with.
+    fn recycle(&mut self, fit: Fit) {
+        if self.spare.len() < 4 {
+            self.spare.push(fit);
         }
     }
 
@@ -790,7 +852,39 @@ impl Work {
         }
     }
 
-    fn glm(&self, trend: bool, weights: Option<&[f64]>) -> Option<Fit> {
+    /// The quasi-Poisson fit of the rows, with trend or not, weighted by the residual weights
+    /// `omega` or not: by [`Irls`] from the design's structure when there is no offset, else
+    /// (or when that meets an invalid step) by [`glm::fit`]. Both follow R's `glm.fit`.
+    fn glm(&mut self, trend: bool, weighted: bool) -> Option<Fit> {
+        if self.offset.is_empty() {
+            let weights = weighted.then_some(self.omega.as_slice());
+            let mut fit = self.spare.pop().unwrap_or_else(|| Fit {
+                coefficients: Vec::new(),
+                mu: Vec::new(),
+                eta: Vec::new(),
+                weights: Vec::new(),
+                deviance: 0.0,
+                df_residual: 0,
+                rank: 0,
+                converged: false,
+                iterations: 0,
+                cov_unscaled: Vec::new(),
+            });
+            let weights = weights.unwrap_or(&self.layout.ones);
+            if self.irls.fit(
+                &self.layout,
+                &self.y,
+                &self.wtime,
+                self.n_dummies,
+                trend,
+                weights,
+                &mut fit,
+            ) {
+                return Some(fit);
+            }
+            self.recycle(fit);
+        }
+        let weights = weighted.then_some(self.omega.as_slice());
         let offset = (!self.offset.is_empty()).then_some(self.offset.as_slice());
         glm::fit(
             &self.design(trend),
@@ -808,11 +902,12 @@ impl Work {
     /// then reweighted by Anscombe residuals and refitted.
     fn fit_model(&mut self, settings: &Settings, trend: bool) -> Option<Model> {
         let mut trend = trend;
-        let mut fit = self.glm(trend, None)?;
+        let mut fit = self.glm(trend, false)?;
         if !fit.converged {
             if trend {
                 trend = false;
-                fit = self.glm(false, None)?;
+                let refit = self.glm(false, false)?;
+                self.recycle(std::mem::replace(&mut fit, refit));
             }
             if !fit.converged && settings.give_up {
                 return None;
@@ -825,7 +920,8 @@ impl Work {
         }
         if settings.reweight {
             self.anscombe_weights(trend, &fit, phi, settings.weights_threshold)?;
-            fit = self.glm(trend, Some(&self.omega))?;
+            let refit = self.glm(trend, true)?;
+            self.recycle(std::mem::replace(&mut fit, refit));
             let pearson = fit.pearson_dispersion(&self.y);
             phi = pearson.max(1.0);
             disp = match settings.variant {
@@ -862,15 +958,43 @@ impl Work {
         let n = self.y.len();
         let mut omega = std::mem::take(&mut self.omega);
         omega.clear();
-        let design = self.design(trend);
+        // The hat value wᵢ·xᵢ'Cxᵢ of a row with time t in group g is wᵢ·(a_g + t·(b_g + t·c))
+        // for the design's rows (1, t, one-hot level).
+        let c = &fit.cov_unscaled;
+        let p = self.cols(trend);
+        let base = 1 + usize::from(trend);
+        let quad = &mut self.quad;
+        quad.clear();
+        for g in 0..=self.n_dummies {
+            let (mut a, mut b) = (c[0], 0.0);
+            if trend {
+                b = 2.0 * c[1];
+            }
+            if g > 0 {
+                let j = base + g - 1;
+                a += 2.0 * c[j] + c[j * p + j];
+                if trend {
+                    b += 2.0 * c[p + j];
+                }
+            }
+            quad.push((a, b));
+        }
+        let c11 = if trend { c[p + 1] } else { 0.0 };
         let mut sum = 0.0;
         for i in 0..n {
-            let (y, mu) = (self.y[i], fit.mu[i]);
-            let mut hat = fit.weights[i] * design.quadratic_form(i, &fit.cov_unscaled);
+            let (mu, t) = (fit.mu[i], self.wtime[i]);
+            let (a, b) = quad[self.layout.group[i]];
+            let mut hat = fit.weights[i] * (a + t * (b + t * c11));
             if hat > 1.0 - 10.0 * f64::EPSILON {
                 hat = 1.0;
             }
-            let a = 1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt());
+            // μ^(−1/6) from the linear predictor while μ = exp(η) (R clamps μ at ε).
+            let root6 = if mu > f64::EPSILON {
+                (fit.eta[i] / -6.0).exp()
+            } else {
+                mu.powf(-1.0 / 6.0)
+            };
+            let a = 1.5 * (self.layout.y23[i] * root6 - mu.sqrt());
             let s = a / (phi * (1.0 - hat)).sqrt();
             if s.is_nan() {
                 self.omega = omega;
@@ -923,31 +1047,6 @@ impl Seasonal<'_> {
     fn level_col(&self, i: usize) -> Option<usize> {
         let col = self.col[i];
         (col != usize::MAX).then(|| col + 1 + usize::from(self.trend))
-    }
-
-    /// xᵢ' C xᵢ for the `cols` × `cols` matrix `c`.
-    fn quadratic_form(&self, i: usize, c: &[f64]) -> f64 {
-        let p = self.cols;
-        let mut nz = [(0usize, 1.0f64); 3];
-        let mut len = 1;
-        if self.trend && self.wtime[i] != 0.0 {
-            nz[len] = (1, self.wtime[i]);
-            len += 1;
-        }
-        if let Some(col) = self.level_col(i) {
-            nz[len] = (col, 1.0);
-            len += 1;
-        }
-        let nz = &nz[..len];
-        let mut total = 0.0;
-        for &(r, xr) in nz {
-            let mut s = 0.0;
-            for &(k, xk) in nz {
-                s += c[r * p + k] * xk;
-            }
-            total += xr * s;
-        }
-        total
     }
 }
 
@@ -1003,6 +1102,504 @@ impl glm::ModelMatrix for Seasonal<'_> {
     }
 }
 
+/// Longest run of rows whose trend factors exp(β_trend·t) are found by multiplying the
+/// previous one by exp(β_trend) instead of by `exp`, which keeps their rounding below ~50 ulp.
+const CHAIN_RUN: usize = 32;
+
+/// The structured fit hands over to [`glm::fit`] when a linear predictor leaves
+/// [ln ε + 1, `ETA_LIMIT`] (where R's inverse link would clamp the mean) or the trend moves it
+/// by more than `ETA_LIMIT` over the rows, so that every product below stays finite.
+const ETA_LIMIT: f64 = 300.0;
+
+/// Pivots of X'WX below this share of their diagonal are solved by [`glm::NormalEquations`],
+/// whose Cholesky marks a column aliased below 1e-9: far enough that rounding never separates
+/// the two.
+const PIVOT_MARGIN: f64 = 1e-6;
+
+/// What [`Irls`] needs of the rows besides y and t, prepared once per period.
+#[derive(Default)]
+struct Layout {
+    /// Group of each row: 0 the baseline, 1 + the dummy column otherwise.
+    group: Vec<usize>,
+    /// y·ln y, ln(y + 0.1) and y^(2/3) of each row, and ones (the default prior weights).
+    ylny: Vec<f64>,
+    eta0: Vec<f64>,
+    y23: Vec<f64>,
+    ones: Vec<f64>,
+    /// t and t² of each row.
+    tt: Vec<[f64; 2]>,
+    /// The rows come in runs of consecutive periods (at most [`CHAIN_RUN`] long): each row's
+    /// run, its position in it, and each run's first time. A row's trend factor
+    /// exp(β·(t − t_ref)) is its run's factor times exp(β)^position.
+    anchor: Vec<usize>,
+    step: Vec<u8>,
+    anchor_t: Vec<f64>,
+    /// Consecutive rows of one group: the group and the end of the rows.
+    segments: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    fn clear(&mut self) {
+        self.group.clear();
+        self.ylny.clear();
+        self.eta0.clear();
+        self.y23.clear();
+        self.ones.clear();
+        self.tt.clear();
+        self.anchor.clear();
+        self.step.clear();
+        self.anchor_t.clear();
+        self.segments.clear();
+    }
+}
+
+/// Per-group sums of a fit.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupSums {
+    /// Σ p·y, Σ p·y·t and Σ p·y·ln y with prior weights p (constant during the fit).
+    y0: f64,
+    y1: f64,
+    ylny: f64,
+    /// Σ p, used without trend, where all means of a group are equal.
+    p0: f64,
+    /// Lowest and highest time of the group.
+    t_min: f64,
+    t_max: f64,
+    /// Σ w·tᵏ (k = 0, 1, 2) and Σ w·z·tᵏ (k = 0, 1) with the working weights w = p·μ and
+    /// working responses z of the current iteration.
+    s: [f64; 3],
+    r: [f64; 2],
+}
+
+/// R's `glm.fit` for the Poisson fits of both methods (no offset), step by step as
+/// [`glm::fit`] takes them — same start, same weighted least-squares steps, same convergence
+/// rule and iteration limit — but from the design's structure. A row's linear predictor is its
+/// group's intercept c_g plus β·t, so its mean is exp(c_g)·exp(β·t), and after the first step
+/// every sum an iteration needs follows from Σ p·μ·tᵏ per group: X'WX directly, X'Wz as
+/// c_g·Σpμ + β·Σpμt + Σpy − Σpμ (and likewise times t), the deviance as
+/// Σ p·y·ln y − c_g·Σpy − β·Σpyt − Σpy + Σpμ. With trend, Σ p·μ·tᵏ costs one pass over the
+/// rows with a multiplication per row; without, it is exp(c_g)·Σp. The normal equations are
+/// solved in the groups' own intercepts (a Schur complement on the trend) and mapped to R's
+/// treatment contrasts.
+#[derive(Default)]
+struct Irls {
+    groups: Vec<GroupSums>,
+    /// The sums of the last step solved, for its (X'WX)⁻¹.
+    solved: Vec<GroupSums>,
+    /// Group intercepts of the current and of the previous coefficients.
+    c: Vec<f64>,
+    c_old: Vec<f64>,
+    /// exp(c_g + β·t_ref) of the current and previous coefficients.
+    scale: Vec<f64>,
+    scale_old: Vec<f64>,
+    beta: Vec<f64>,
+    equations: glm::NormalEquations,
+    /// exp(β·(t − t_ref)) at the start of each run and exp(β)^k for k < [`CHAIN_RUN`].
+    anchor_e: Vec<f64>,
+    powers: [f64; CHAIN_RUN],
+    /// Whether the last step was solved by the structure, and what its inverse needs.
+    structured: bool,
+    inv0: Vec<f64>,
+    u: Vec<f64>,
+    q_inv: f64,
+}
+
+impl Irls {
+    /// Σ p·e·tᵏ (k = 0, 1, 2) over rows `start..end` with e their trend factors, in two
+    /// interleaved sums so that the additions do not wait on each other.
+    #[inline]
+    fn segment_sums(&self, rows: &Layout, prior: &[f64], start: usize, end: usize) -> [f64; 3] {
+        let prior = &prior[start..end];
+        let anchor = &rows.anchor[start..end];
+        let step = &rows.step[start..end];
+        let tt = &rows.tt[start..end];
+        let len = prior.len().min(anchor.len()).min(step.len()).min(tt.len());
+        let term = |k: usize| {
+            let e = self.anchor_e.get(anchor[k]).copied().unwrap_or(0.0)
+                * self.powers[usize::from(step[k]) % CHAIN_RUN];
+            let pe = prior[k] * e;
+            (pe, pe * tt[k][0], pe * tt[k][1])
+        };
+        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+        let mut k = 0;
+        while k + 1 < len {
+            let (x0, x1, x2) = term(k);
+            let (y0, y1, y2) = term(k + 1);
+            a[0] += x0;
+            a[1] += x1;
+            a[2] += x2;
+            b[0] += y0;
+            b[1] += y1;
+            b[2] += y2;
+            k += 2;
+        }
+        if k < len {
+            let (x0, x1, x2) = term(k);
+            a[0] += x0;
+            a[1] += x1;
+            a[2] += x2;
+        }
+        [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+    }
+
+    /// The trend factors of slope β for [`Layout`]'s runs.
+    fn trend_factors(&mut self, rows: &Layout, slope: f64, t_ref: f64) {
+        self.anchor_e.clear();
+        self.anchor_e
+            .extend(rows.anchor_t.iter().map(|&t| (slope * (t - t_ref)).exp()));
+        let factor = slope.exp();
+        let mut e = 1.0;
+        for p in &mut self.powers {
+            *p = e;
+            e *= factor;
+        }
+    }
+
+    /// Fits into `out`; false when the fit must be left to [`glm::fit`] (no observation with
+    /// positive weight, or linear predictors outside the range the sums handle safely).
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        &mut self,
+        rows: &Layout,
+        y: &[f64],
+        t: &[f64],
+        dummies: usize,
+        trend: bool,
+        prior: &[f64],
+        out: &mut Fit,
+    ) -> bool {
+        let control = Control::default();
+        let n = y.len();
+        let base = 1 + usize::from(trend);
+        let p = base + dummies;
+        let n_good = prior.iter().filter(|&&p| p > 0.0).count();
+        if n_good == 0 {
+            return false;
+        }
+        self.groups.clear();
+        self.groups.resize(
+            dummies + 1,
+            GroupSums {
+                t_min: f64::INFINITY,
+                t_max: f64::NEG_INFINITY,
+                ..GroupSums::default()
+            },
+        );
+        self.beta.clear();
+        self.beta.resize(p, 0.0);
+        // Constant sums, and the first step from R's start μ = y + 0.1, η = ln μ.
+        // Rows of zero weight add exact zeros.
+        let mut dev_old = 0.0;
+        let mut start = 0;
+        for &(group, end) in &rows.segments {
+            let mut acc = [0.0; 10];
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for i in start..end {
+                let (y, t, pw, eta, ylny) = (y[i], t[i], prior[i], rows.eta0[i], rows.ylny[i]);
+                lo = lo.min(t);
+                hi = hi.max(t);
+                let mu = y + 0.1;
+                let (w, wz) = (pw * mu, pw * (mu * eta + y - mu));
+                acc[0] += 2.0 * pw * (ylny - y * eta - (y - mu));
+                acc[1] += pw * y;
+                acc[2] += pw * y * t;
+                acc[3] += pw * ylny;
+                acc[4] += pw;
+                acc[5] += w;
+                acc[6] += w * t;
+                acc[7] += w * t * t;
+                acc[8] += wz;
+                acc[9] += wz * t;
+            }
+            start = end;
+            dev_old += acc[0];
+            let g = &mut self.groups[group];
+            g.t_min = g.t_min.min(lo);
+            g.t_max = g.t_max.max(hi);
+            g.y0 += acc[1];
+            g.y1 += acc[2];
+            g.ylny += acc[3];
+            g.p0 += acc[4];
+            g.s[0] += acc[5];
+            g.s[1] += acc[6];
+            g.s[2] += acc[7];
+            g.r[0] += acc[8];
+            g.r[1] += acc[9];
+        }
+        let t_ref = t[0];
+        let (t_lo, t_hi) = self.groups.iter().fold((t_ref, t_ref), |(lo, hi), g| {
+            (lo.min(g.t_min), hi.max(g.t_max))
+        });
+        let span = (t_hi - t_ref).max(t_ref - t_lo);
+        let eta_floor = f64::EPSILON.ln() + 1.0;
+
+        let mut converged = false;
+        let mut iterations = 0;
+        let mut slope = 0.0;
+        let mut slope_old = 0.0;
+        for iter in 1..=control.max_iter {
+            iterations = iter;
+            self.solve(trend, dummies);
+            std::mem::swap(&mut self.c, &mut self.c_old);
+            slope_old = slope;
+            slope = if trend { self.beta[1] } else { 0.0 };
+            std::mem::swap(&mut self.scale, &mut self.scale_old);
+            self.c.clear();
+            self.scale.clear();
+            for g in 0..=dummies {
+                let d = if g > 0 { self.beta[base + g - 1] } else { 0.0 };
+                let c = self.beta[0] + d;
+                self.c.push(c);
+                // exp(c_g + β·t_ref): a row's mean is this times exp(β·(t − t_ref)).
+                self.scale.push((c + slope * t_ref).exp());
+            }
+            // Stay where the products cannot overflow and R's mean is exp(η), unclamped.
+            if slope.abs() * span > ETA_LIMIT || slope.is_nan() {
+                return false;
+            }
+            for (g, &c) in self.groups.iter().zip(&self.c) {
+                if g.p0 == 0.0 && g.t_min > g.t_max {
+                    continue;
+                }
+                let (a, b) = (c + slope * g.t_min, c + slope * g.t_max);
+                if !(a.min(b) >= eta_floor && a.max(b) <= ETA_LIMIT) {
+                    return false;
+                }
+            }
+            // Σ p·μ·tᵏ per group with the new coefficients.
+            if trend {
+                for g in &mut self.groups {
+                    g.s = [0.0; 3];
+                }
+                self.trend_factors(rows, slope, t_ref);
+                let mut start = 0;
+                for &(group, end) in &rows.segments {
+                    let acc = self.segment_sums(rows, prior, start, end);
+                    let s = &mut self.groups[group].s;
+                    s[0] += acc[0];
+                    s[1] += acc[1];
+                    s[2] += acc[2];
+                    start = end;
+                }
+                for (g, &scale) in self.groups.iter_mut().zip(&self.scale) {
+                    for s in &mut g.s {
+                        *s *= scale;
+                    }
+                }
+            } else {
+                for (g, &scale) in self.groups.iter_mut().zip(&self.scale) {
+                    g.s = [scale * g.p0, 0.0, 0.0];
+                }
+            }
+            let mut dev = 0.0;
+            for (g, &c) in self.groups.iter_mut().zip(&self.c) {
+                dev += 2.0 * (g.ylny - c * g.y0 - slope * g.y1 - g.y0 + g.s[0]);
+                g.r[0] = c * g.s[0] + slope * g.s[1] + g.y0 - g.s[0];
+                g.r[1] = c * g.s[1] + slope * g.s[2] + g.y1 - g.s[1];
+            }
+            if !dev.is_finite() {
+                return false;
+            }
+            if (dev - dev_old).abs() / (dev.abs() + 0.1) < control.epsilon {
+                converged = true;
+                dev_old = dev;
+                break;
+            }
+            dev_old = dev;
+        }
+
+        // The fit as glm::fit reports it: the last step's coefficients, the means they give,
+        // the working weights and (X'WX)⁻¹ of that step.
+        out.mu.clear();
+        out.eta.clear();
+        out.weights.clear();
+        self.trend_factors(rows, slope_old, t_ref);
+        for i in 0..n {
+            let pw = prior[i];
+            out.weights.push(if pw <= 0.0 {
+                0.0
+            } else if iterations == 1 {
+                pw * (y[i] + 0.1)
+            } else {
+                let e = self.anchor_e[rows.anchor[i]]
+                    * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
+                pw * self.scale_old[rows.group[i]] * e
+            });
+        }
+        self.trend_factors(rows, slope, t_ref);
+        for i in 0..n {
+            let g = rows.group[i];
+            let e =
+                self.anchor_e[rows.anchor[i]] * self.powers[usize::from(rows.step[i]) % CHAIN_RUN];
+            out.eta.push(self.c[g] + slope * t[i]);
+            out.mu.push(self.scale[g] * e);
+        }
+        out.coefficients.clear();
+        let rank = if self.structured {
+            self.structured_inverse(trend, &mut out.cov_unscaled);
+            out.coefficients.extend(self.beta.iter().map(|&b| Some(b)));
+            p
+        } else {
+            // The factorisation of the last step is still in place.
+            self.equations.inverse_into(&mut out.cov_unscaled);
+            let aliased = self.equations.aliased();
+            out.coefficients.extend(
+                self.beta
+                    .iter()
+                    .zip(aliased)
+                    .map(|(&b, &a)| (!a).then_some(b)),
+            );
+            aliased.iter().filter(|a| !**a).count()
+        };
+        out.deviance = dev_old;
+        out.rank = rank;
+        out.df_residual = n_good.saturating_sub(rank);
+        out.converged = converged;
+        out.iterations = iterations;
+        true
+    }
+
+    /// Fills the dense normal equations of R's parametrisation (intercept, trend, dummies of
+    /// groups 1…) from group sums.
+    fn load(&mut self, groups: &[GroupSums], trend: bool, dummies: usize) {
+        let base = 1 + usize::from(trend);
+        let p = base + dummies;
+        let (a, rhs) = self.equations.reset(p);
+        for (g, s) in groups.iter().enumerate() {
+            a[0] += s.s[0];
+            rhs[0] += s.r[0];
+            if trend {
+                a[p] += s.s[1];
+                a[p + 1] += s.s[2];
+                rhs[1] += s.r[1];
+            }
+            if g > 0 {
+                let j = base + g - 1;
+                a[j * p] = s.s[0];
+                if trend {
+                    a[j * p + 1] = s.s[1];
+                }
+                a[j * p + j] = s.s[0];
+                rhs[j] = s.r[0];
+            }
+        }
+    }
+
+    /// One weighted least-squares step into `beta`: by the structure when X'WX is clearly
+    /// non-singular, else by the dense Cholesky with its rule for aliased columns.
+    ///
+    /// In the groups' own intercepts c_g and the slope β, X'WX has a diagonal block Σw per
+    /// group bordered by the trend, so β comes from the Schur complement
+    /// Q = Σ (Σwt² − (Σwt)²/Σw) and c_g = (Σwz − β·Σwt)/Σw; R's coefficients are c_0, β and
+    /// c_g − c_0. The dense Cholesky marks a column aliased when its pivot falls below 1e-9 of
+    /// its diagonal; a pivot is at least 1/(X'WX)⁻¹ of its column, so the structure is used
+    /// only when every diagonal of X'WX times that of its inverse stays below
+    /// 1/[`PIVOT_MARGIN`].
+    fn solve(&mut self, trend: bool, dummies: usize) {
+        self.solved.clear();
+        self.solved.extend_from_slice(&self.groups);
+        self.structured = self.solve_structured(trend);
+        if !self.structured {
+            let solved = std::mem::take(&mut self.solved);
+            self.load(&solved, trend, dummies);
+            self.solved = solved;
+            self.equations.solve(&mut self.beta);
+        }
+    }
+
+    /// The structured step of [`Irls::solve`]; false (and `beta` untouched) when X'WX is not
+    /// clearly non-singular. Leaves 1/Σw and Σwt/Σw per group and 1/Q for the covariance.
+    fn solve_structured(&mut self, trend: bool) -> bool {
+        let groups = &self.solved;
+        self.inv0.clear();
+        self.u.clear();
+        let (mut s0, mut s2, mut q, mut num) = (0.0, 0.0, 0.0, 0.0);
+        for g in groups {
+            if g.s[0].is_nan() || g.s[0] <= 0.0 {
+                return false;
+            }
+            let inv = 1.0 / g.s[0];
+            let u = g.s[1] * inv;
+            s0 += g.s[0];
+            s2 += g.s[2];
+            q += g.s[2] - g.s[1] * u;
+            num += g.r[1] - u * g.r[0];
+            self.inv0.push(inv);
+            self.u.push(u);
+        }
+        let limit = 1.0 / PIVOT_MARGIN;
+        let (slope, q_inv) = if trend {
+            if q.is_nan() || q <= 0.0 || s2 >= limit * q {
+                return false;
+            }
+            let q_inv = 1.0 / q;
+            (num * q_inv, q_inv)
+        } else {
+            (0.0, 0.0)
+        };
+        let (inv_base, u_base) = (self.inv0[0], self.u[0]);
+        if s0 * (inv_base + u_base * u_base * q_inv) >= limit {
+            return false;
+        }
+        for (g, &u) in groups.iter().zip(&self.u).skip(1) {
+            let du = u - u_base;
+            if 1.0 + g.s[0] * (inv_base + du * du * q_inv) >= limit {
+                return false;
+            }
+        }
+        self.q_inv = q_inv;
+        let base = 1 + usize::from(trend);
+        let c0 = (groups[0].r[0] - groups[0].s[1] * slope) * inv_base;
+        self.beta[0] = c0;
+        if trend {
+            self.beta[1] = slope;
+        }
+        for (j, (g, &inv)) in groups.iter().zip(&self.inv0).enumerate().skip(1) {
+            self.beta[base + j - 1] = (g.r[0] - g.s[1] * slope) * inv - c0;
+        }
+        true
+    }
+
+    /// (X'WX)⁻¹ of the last structured step in R's parametrisation: in the groups' intercepts
+    /// and the slope it is diag(1/Σw) + u uᵀ/Q bordered by −u/Q and 1/Q (u = Σwt/Σw), mapped
+    /// through c_0, β, c_g − c_0.
+    fn structured_inverse(&self, trend: bool, out: &mut Vec<f64>) {
+        let base = 1 + usize::from(trend);
+        let p = base + self.inv0.len() - 1;
+        let q = self.q_inv;
+        let (inv_base, u_base) = (self.inv0[0], self.u[0]);
+        out.clear();
+        out.resize(p * p, 0.0);
+        out[0] = inv_base + u_base * u_base * q;
+        if trend {
+            out[1] = -u_base * q;
+            out[p] = out[1];
+            out[p + 1] = q;
+        }
+        for j in 1..self.inv0.len() {
+            let cj = base + j - 1;
+            let dj = self.u[j] - u_base;
+            let v = -inv_base + u_base * dj * q;
+            out[cj] = v;
+            out[cj * p] = v;
+            if trend {
+                out[p + cj] = -dj * q;
+                out[cj * p + 1] = -dj * q;
+            }
+            for k in 1..=j {
+                let ck = base + k - 1;
+                let dk = self.u[k] - u_base;
+                let mut v = inv_base + dj * dk * q;
+                if k == j {
+                    v += self.inv0[j];
+                }
+                out[cj * p + ck] = v;
+                out[ck * p + cj] = v;
+            }
+        }
+    }
+}
+
 /// Fits with trend when asked, keeps the trend when it is significant at `p_threshold`, there
 /// are at least three years and the prediction does not exceed the largest count; otherwise
 /// refits without. Returns the model and whether the trend was kept.
@@ -1023,6 +1620,7 @@ fn choose_model(
     if b >= 3 && significant && glm::inverse_link(eta) <= max_y {
         return Some((model, true));
     }
+    work.recycle(model.fit);
     let model = work.fit_model(settings, false)?;
     Some((model, false))
 }

@@ -406,6 +406,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Weighted least squares by the normal equations, with a pivot-free Cholesky that marks a
 /// column aliased when it is (numerically) a combination of the columns before it, as R's
 /// `dqrdc2` does with its limited pivoting.
+#[derive(Debug, Clone, Default)]
 struct Solver {
     p: usize,
     /// X'WX, then its Cholesky factor L (lower, row by row).
@@ -429,10 +430,17 @@ impl Solver {
     }
 
     fn solve<M: ModelMatrix + ?Sized>(&mut self, x: &M, z: &[f64], w: &[f64]) -> Vec<f64> {
-        let p = self.p;
         self.a.iter_mut().for_each(|v| *v = 0.0);
         self.rhs.iter_mut().for_each(|v| *v = 0.0);
         x.accumulate(w, z, &mut self.a, &mut self.rhs);
+        let mut v = vec![0.0; self.p];
+        self.factor_and_solve(&mut v);
+        v
+    }
+
+    /// Factorises the accumulated X'WX and solves for the coefficients into `v` (`p` values).
+    fn factor_and_solve(&mut self, v: &mut [f64]) {
+        let p = self.p;
         // Cholesky in place, lower triangle.
         for j in 0..p {
             let diag = self.a[j * p + j];
@@ -462,7 +470,6 @@ impl Solver {
             }
         }
         // Forward then back substitution, skipping aliased columns.
-        let mut v = vec![0.0; p];
         for j in 0..p {
             if self.aliased[j] {
                 continue;
@@ -484,14 +491,22 @@ impl Solver {
             }
             v[j] = s / self.a[j * p + j];
         }
-        v
     }
 
     /// (X'WX)⁻¹ from the last factorisation, zero for aliased columns.
     fn inverse(&self) -> Vec<f64> {
+        let mut inv = Vec::new();
+        let mut out = Vec::new();
+        self.inverse_into(&mut inv, &mut out);
+        out
+    }
+
+    /// (X'WX)⁻¹ into `out` (`p` × `p`), with `inv` as scratch space.
+    fn inverse_into(&self, inv: &mut Vec<f64>, out: &mut Vec<f64>) {
         let p = self.p;
         // Invert L (lower), then form L⁻ᵀL⁻¹.
-        let mut inv = vec![0.0; p * p];
+        inv.clear();
+        inv.resize(p * p, 0.0);
         for j in 0..p {
             if self.aliased[j] {
                 continue;
@@ -508,7 +523,8 @@ impl Solver {
                 inv[i * p + j] = s / self.a[i * p + i];
             }
         }
-        let mut out = vec![0.0; p * p];
+        out.clear();
+        out.resize(p * p, 0.0);
         for r in 0..p {
             for c in 0..=r {
                 let mut s = 0.0;
@@ -519,7 +535,62 @@ impl Solver {
                 out[c * p + r] = s;
             }
         }
-        out
+    }
+}
+
+/// The weighted least-squares step of [`fit`] for callers that form X'WX and X'Wz themselves
+/// (from a design's structure, say): the same Cholesky, the same rule for aliased columns and
+/// the same (X'WX)⁻¹, without allocating once sized.
+#[derive(Debug, Clone, Default)]
+pub struct NormalEquations {
+    solver: Solver,
+    scratch: Vec<f64>,
+}
+
+impl NormalEquations {
+    /// Equations for `cols` coefficients.
+    pub fn new(cols: usize) -> NormalEquations {
+        NormalEquations {
+            solver: Solver::new(cols),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Number of coefficients.
+    pub fn cols(&self) -> usize {
+        self.solver.p
+    }
+
+    /// Zeroes the equations, resized to `cols` coefficients, and returns X'WX (`cols` × `cols`,
+    /// row by row, only the lower triangle is read) and X'Wz to fill.
+    pub fn reset(&mut self, cols: usize) -> (&mut [f64], &mut [f64]) {
+        let s = &mut self.solver;
+        s.p = cols;
+        s.a.clear();
+        s.a.resize(cols * cols, 0.0);
+        s.rhs.clear();
+        s.rhs.resize(cols, 0.0);
+        s.aliased.clear();
+        s.aliased.resize(cols, false);
+        (&mut s.a, &mut s.rhs)
+    }
+
+    /// Solves the filled equations into `beta` (`cols` values; 0 for aliased columns), as
+    /// [`fit`]'s iterations do. The matrix is factorised in place: fill again before the next
+    /// solve.
+    pub fn solve(&mut self, beta: &mut [f64]) {
+        self.solver.factor_and_solve(beta);
+    }
+
+    /// Which columns the last solve found aliased.
+    pub fn aliased(&self) -> &[bool] {
+        &self.solver.aliased
+    }
+
+    /// (X'WX)⁻¹ of the last solve into `out`, zero for aliased columns (as
+    /// [`Fit::cov_unscaled`]).
+    pub fn inverse_into(&mut self, out: &mut Vec<f64>) {
+        self.solver.inverse_into(&mut self.scratch, out);
     }
 }
 
