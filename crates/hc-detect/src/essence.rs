@@ -129,11 +129,6 @@ impl Tables {
             })
             .collect();
         let regression = kind != Kind::Ewma;
-        let lens = if regression {
-            MIN_BASELINE_REGRESSION..=b
-        } else {
-            1..=0
-        };
         let regression_min_sigma = (0..=b)
             .map(|len| {
                 if regression && len >= MIN_BASELINE_REGRESSION {
@@ -143,7 +138,8 @@ impl Tables {
                 }
             })
             .collect();
-        let designs = lens
+        let designs = (MIN_BASELINE_REGRESSION..=b)
+            .filter(|_| regression)
             .flat_map(|len| (0..7).map(move |weekday| Qr::design(len, weekday)))
             .collect();
         Tables {
