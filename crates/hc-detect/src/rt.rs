@@ -1,7 +1,9 @@
 //! The instantaneous reproduction number Rt (Cori et al. 2013), as EpiEstim's `estimate_R`.
 //!
 //! This reproduces EpiEstim 2.2-4's
-//! `estimate_R(incid, method = "parametric_si", config = make_config(list(mean_si, std_si)))`:
+//! `estimate_R(incid, method = "parametric_si", config = make_config(list(mean_si, std_si)))`,
+//! and `method = "non_parametric_si"` with a given distribution `si_distr` (weights of days
+//! 0, 1, 2, …; day 0 must weigh 0 and the weights sum to 1; days beyond it weigh 0):
 //!
 //! * **Serial interval.** The serial interval is a gamma distribution of mean `mean_si - 1` and
 //!   standard deviation `std_si`, shifted by one day and discretised as EpiEstim's `discr_si`
@@ -33,13 +35,27 @@
 
 use statrs::function::gamma::{checked_gamma_lr, ln_gamma};
 
+/// The serial interval: the time from a case's symptom onset to that of the case it infects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SerialInterval {
+    /// A gamma distribution shifted by one time step, discretised as EpiEstim's `discr_si`
+    /// (`method = "parametric_si"`).
+    Parametric {
+        /// Mean, in time steps (must be > 1).
+        mean: f64,
+        /// Standard deviation (must be > 0).
+        std: f64,
+    },
+    /// Weights of time steps 0, 1, 2, … (`method = "non_parametric_si"`, `si_distr`): the first
+    /// must be 0, none negative, and they must sum to 1.
+    NonParametric(Vec<f64>),
+}
+
 /// How to estimate Rt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RtConfig {
-    /// Mean of the serial interval, in time steps (must be > 1).
-    pub mean_si: f64,
-    /// Standard deviation of the serial interval (must be > 0).
-    pub std_si: f64,
+    /// The serial interval.
+    pub si: SerialInterval,
     /// Length of the sliding windows, in time steps (EpiEstim: 7).
     pub window: usize,
     /// Mean of the gamma prior on Rt (EpiEstim: 5).
@@ -52,9 +68,20 @@ impl RtConfig {
     /// EpiEstim's defaults (weekly windows, prior of mean 5 and standard deviation 5) with the
     /// given serial interval.
     pub fn new(mean_si: f64, std_si: f64) -> RtConfig {
+        RtConfig::with(SerialInterval::Parametric {
+            mean: mean_si,
+            std: std_si,
+        })
+    }
+
+    /// EpiEstim's defaults with a non-parametric serial interval (`si_distr`).
+    pub fn non_parametric(si_distr: Vec<f64>) -> RtConfig {
+        RtConfig::with(SerialInterval::NonParametric(si_distr))
+    }
+
+    fn with(si: SerialInterval) -> RtConfig {
         RtConfig {
-            mean_si,
-            std_si,
+            si,
             window: 7,
             mean_prior: 5.0,
             std_prior: 5.0,
@@ -112,6 +139,9 @@ pub enum RtError {
     /// The serial interval's standard deviation is not positive.
     #[error("the standard deviation of the serial interval must be greater than 0; it is {0}")]
     StdSi(f64),
+    /// A non-parametric serial interval that is not a distribution starting at 0 on day 0.
+    #[error("the serial interval distribution {0}")]
+    SiDistr(&'static str),
     /// The window length is zero.
     #[error("the window must be at least 1 time step long")]
     Window,
@@ -132,11 +162,16 @@ pub enum RtError {
 /// no later than the mean serial interval) are left out.
 pub fn estimate(incidence: &[f64], config: &RtConfig) -> Result<Vec<RtEstimate>, RtError> {
     // Negated comparisons so that NaN fails them too.
-    if !(config.mean_si > 1.0 && config.mean_si.is_finite()) {
-        return Err(RtError::MeanSi(config.mean_si));
-    }
-    if !(config.std_si > 0.0 && config.std_si.is_finite()) {
-        return Err(RtError::StdSi(config.std_si));
+    match &config.si {
+        SerialInterval::Parametric { mean, std } => {
+            if !(*mean > 1.0 && mean.is_finite()) {
+                return Err(RtError::MeanSi(*mean));
+            }
+            if !(*std > 0.0 && std.is_finite()) {
+                return Err(RtError::StdSi(*std));
+            }
+        }
+        SerialInterval::NonParametric(w) => check_si_distr(w)?,
     }
     if config.window == 0 {
         return Err(RtError::Window);
@@ -162,7 +197,16 @@ pub fn estimate(incidence: &[f64], config: &RtConfig) -> Result<Vec<RtEstimate>,
         return Err(RtError::Incidence { step: i + 1, value });
     }
 
-    let si = discr_si(len, config.mean_si, config.std_si);
+    let si = match &config.si {
+        SerialInterval::Parametric { mean, std } => discr_si(len, *mean, *std),
+        // EpiEstim pads a shorter distribution with zeros and ignores what lies beyond the
+        // series; weights past the series' length cannot reach any case.
+        SerialInterval::NonParametric(w) => {
+            let mut si = w.clone();
+            si.resize(len.max(w.len()), 0.0);
+            si
+        }
+    };
     let mean_si: f64 = si.iter().enumerate().map(|(k, w)| k as f64 * w).sum();
     let lambda = infectivity(incidence, &si);
 
@@ -190,6 +234,24 @@ pub fn estimate(incidence: &[f64], config: &RtConfig) -> Result<Vec<RtEstimate>,
         });
     }
     Ok(out)
+}
+
+/// EpiEstim's checks of `si_distr`: day 0 weighs 0, no weight is negative, and they sum to 1
+/// (within 0.01, as EpiEstim allows).
+fn check_si_distr(w: &[f64]) -> Result<(), RtError> {
+    if w.is_empty() {
+        return Err(RtError::SiDistr("is empty"));
+    }
+    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(RtError::SiDistr("has a negative or non-numeric weight"));
+    }
+    if w[0] != 0.0 {
+        return Err(RtError::SiDistr("must give day 0 a weight of 0"));
+    }
+    if (w.iter().sum::<f64>() - 1.0).abs() > 0.01 {
+        return Err(RtError::SiDistr("must sum to 1"));
+    }
+    Ok(())
 }
 
 /// EpiEstim's `discr_si(0..len-1, mean_si, std_si)`: the discretised, one-day-shifted gamma

@@ -162,12 +162,17 @@ pub struct RtArgs {
     /// CSV of daily incidence: `incidence` (or `count`), optionally `t` or `date`, in time order.
     #[arg(long)]
     input: PathBuf,
-    /// Mean of the serial interval, in days (> 1).
-    #[arg(long)]
-    mean_si: f64,
+    /// Mean of the serial interval, in days (> 1): a discretised gamma, EpiEstim's
+    /// parametric_si.
+    #[arg(long, requires = "std_si", required_unless_present = "si_distr")]
+    mean_si: Option<f64>,
     /// Standard deviation of the serial interval, in days.
-    #[arg(long)]
-    std_si: f64,
+    #[arg(long, requires = "mean_si")]
+    std_si: Option<f64>,
+    /// Instead of a mean and SD: the serial interval's weights for days 0, 1, 2, … separated by
+    /// commas (day 0 weighs 0; they sum to 1), EpiEstim's non_parametric_si.
+    #[arg(long, conflicts_with_all = ["mean_si", "std_si"])]
+    si_distr: Option<String>,
     /// Days in each sliding window.
     #[arg(long, default_value_t = 7)]
     window: usize,
@@ -192,11 +197,29 @@ pub fn rt(args: &RtArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
+    let base = match (&args.si_distr, args.mean_si, args.std_si) {
+        (Some(text), _, _) => {
+            let weights: Result<Vec<f64>, _> =
+                text.split(',').map(|w| w.trim().parse::<f64>()).collect();
+            match weights {
+                Ok(weights) => hc_detect::rt::RtConfig::non_parametric(weights),
+                Err(_) => {
+                    eprintln!("error: --si-distr `{text}` is not numbers separated by commas");
+                    return ExitCode::from(BAD_INPUT);
+                }
+            }
+        }
+        (None, Some(mean), Some(std)) => hc_detect::rt::RtConfig::new(mean, std),
+        _ => {
+            eprintln!("error: give --mean-si and --std-si, or --si-distr");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let config = hc_detect::rt::RtConfig {
         window: args.window,
         mean_prior: args.mean_prior,
         std_prior: args.std_prior,
-        ..hc_detect::rt::RtConfig::new(args.mean_si, args.std_si)
+        ..base
     };
     let estimates = match hc_detect::rt::estimate(&incidence, &config) {
         Ok(estimates) => estimates,

@@ -454,3 +454,31 @@ fn scan_finds_a_planted_cluster_through_the_command_line() {
         text(&o)
     );
 }
+
+#[test]
+fn rt_takes_a_non_parametric_serial_interval_and_names_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("rt_Flu2009.input.csv");
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["rt", "--input", &input, "--si-distr", "0,0.25,0.5,0.25"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .starts_with("t_start,t_end,mean,std,q025,median,q975\n2,8,")
+    );
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["rt", "--input", &input, "--si-distr", "0.5,0.5"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the serial interval distribution must give day 0 a weight of 0"),
+        "{}",
+        text(&o)
+    );
+}

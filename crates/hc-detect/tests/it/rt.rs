@@ -25,38 +25,7 @@ fn matches_epiestim() {
                 continue;
             }
         };
-        // R's NA rows (windows ending before the mean serial interval) come first; we leave
-        // them out.
-        let skipped = theirs
-            .iter()
-            .take_while(|r| number(&r["mean"]).is_none())
-            .count();
-        if ours.len() + skipped != theirs.len() {
-            found.push(format!(
-                "{} estimates, R has {} of which {skipped} NA",
-                ours.len(),
-                theirs.len()
-            ));
-        }
-        for (o, t) in ours.iter().zip(&theirs[skipped..]) {
-            let at = format!("window {}..{}", o.t_start, o.t_end);
-            if o.t_start.to_string() != t["t_start"] || o.t_end.to_string() != t["t_end"] {
-                found.push(format!("{at}: R has {}..{}", t["t_start"], t["t_end"]));
-                continue;
-            }
-            for (col, v) in [
-                ("mean", o.mean),
-                ("std", o.std),
-                ("q025", o.q025),
-                ("median", o.median),
-                ("q975", o.q975),
-            ] {
-                let r = number(&t[col]);
-                if !same(Some(v), r) {
-                    found.push(format!("{at}: {col} {v} but R {}", show(r)));
-                }
-            }
-        }
+        found.extend(compare(&ours, &theirs));
         mismatches.case(name, found);
     }
     mismatches.finish();
@@ -123,4 +92,84 @@ fn errors_name_the_problem() {
     config.window = 7;
     config.std_prior = 0.0;
     assert!(matches!(estimate(&ok, &config), Err(RtError::Prior { .. })));
+}
+
+/// Our estimates against R's rows: R's leading `NA` rows (windows ending before the mean serial
+/// interval) are left out by us; the rest must match within 1e-6.
+fn compare(
+    ours: &[hc_detect::rt::RtEstimate],
+    theirs: &[std::collections::BTreeMap<String, String>],
+) -> Vec<String> {
+    let mut found = Vec::new();
+    // R's NA rows (windows ending before the mean serial interval) come first; we leave
+    // them out.
+    let skipped = theirs
+        .iter()
+        .take_while(|r| number(&r["mean"]).is_none())
+        .count();
+    if ours.len() + skipped != theirs.len() {
+        found.push(format!(
+            "{} estimates, R has {} of which {skipped} NA",
+            ours.len(),
+            theirs.len()
+        ));
+    }
+    for (o, t) in ours.iter().zip(&theirs[skipped..]) {
+        let at = format!("window {}..{}", o.t_start, o.t_end);
+        if o.t_start.to_string() != t["t_start"] || o.t_end.to_string() != t["t_end"] {
+            found.push(format!("{at}: R has {}..{}", t["t_start"], t["t_end"]));
+            continue;
+        }
+        for (col, v) in [
+            ("mean", o.mean),
+            ("std", o.std),
+            ("q025", o.q025),
+            ("median", o.median),
+            ("q975", o.q975),
+        ] {
+            let r = number(&t[col]);
+            if !same(Some(v), r) {
+                found.push(format!("{at}: {col} {v} but R {}", show(r)));
+            }
+        }
+    }
+    found
+}
+
+/// EpiEstim's `method = "non_parametric_si"` with the serial-interval distributions bundled
+/// with its Flu2009 and SARS2003 data (`test_data/rt/make_rt_np.R`).
+#[test]
+fn non_parametric_matches_epiestim() {
+    let mut mismatches = Mismatches::default();
+    for name in ["rt_np_Flu2009", "rt_np_SARS2003"] {
+        let incidence: Vec<f64> = read_csv(&format!("rt/{name}.input.csv"))
+            .iter()
+            .map(|r| number(&r["incidence"]).unwrap())
+            .collect();
+        let si: Vec<f64> = read_csv(&format!("rt/{name}.si.csv"))
+            .iter()
+            .map(|r| number(&r["si"]).unwrap())
+            .collect();
+        let theirs = read_csv(&format!("rt/{name}.expected.csv"));
+        match estimate(&incidence, &RtConfig::non_parametric(si)) {
+            Ok(ours) => mismatches.case(name, compare(&ours, &theirs)),
+            Err(e) => mismatches.case(name, vec![e.to_string()]),
+        }
+    }
+    mismatches.finish();
+}
+
+#[test]
+fn a_serial_interval_that_is_not_a_distribution_is_refused() {
+    let incidence = [1.0; 20];
+    for (si, why) in [
+        (vec![0.1, 0.9], "must give day 0 a weight of 0"),
+        (vec![0.0, 0.5, 0.2], "must sum to 1"),
+        (vec![0.0, 1.5, -0.5], "has a negative or non-numeric weight"),
+    ] {
+        assert_eq!(
+            estimate(&incidence, &RtConfig::non_parametric(si)),
+            Err(RtError::SiDistr(why))
+        );
+    }
 }
