@@ -7,6 +7,7 @@
 //! for ESSENCE, and the explanation columns on request) for every evaluated period.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 
 use chrono::NaiveDate;
@@ -90,18 +91,20 @@ pub fn read_series(input: impl Read) -> Result<Vec<SeriesInput>, InputError> {
             }
         }
         let line = record.position().map_or(0, |p| p.line());
-        let name = series_col
-            .and_then(|c| record.get(c))
-            .unwrap_or_default()
-            .to_owned();
-        let slot = *index.entry(name.clone()).or_insert_with(|| {
-            order.push(Pending {
-                name,
-                periods: Vec::new(),
-                fault: None,
-            });
-            order.len() - 1
-        });
+        let name = series_col.and_then(|c| record.get(c)).unwrap_or_default();
+        // Look the series up by reference: only a new series allocates its name.
+        let slot = match index.get(name) {
+            Some(&slot) => slot,
+            None => {
+                order.push(Pending {
+                    name: name.to_owned(),
+                    periods: Vec::new(),
+                    fault: None,
+                });
+                index.insert(name.to_owned(), order.len() - 1);
+                order.len() - 1
+            }
+        };
         let pending = &mut order[slot];
         if pending.fault.is_some() {
             continue;
@@ -129,8 +132,8 @@ pub fn read_series(input: impl Read) -> Result<Vec<SeriesInput>, InputError> {
 }
 
 fn parse_period(date: &str, count: &str, population: Option<&str>) -> Result<Period, String> {
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| format!("date `{date}` is not a date (YYYY-MM-DD)"))?;
+    let date =
+        parse_date(date).ok_or_else(|| format!("date `{date}` is not a date (YYYY-MM-DD)"))?;
     let count = match count {
         "" | "NA" => None,
         text => Some(
@@ -150,6 +153,22 @@ fn parse_period(date: &str, count: &str, population: Option<&str>) -> Result<Per
         ),
     };
     Ok((date, count, population))
+}
+
+/// `YYYY-MM-DD` (exactly), without the generality of a format string: inputs run to millions
+/// of rows.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// The result of one series.
@@ -217,32 +236,34 @@ pub fn write_evaluations(
     }
     w.write_record(&header)?;
     let params = detector.describe();
-    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    let mut cell = String::new();
+    let mut day = String::new();
     for outcome in outcomes {
         let Ok((series, evaluations)) = &outcome.result else {
             continue;
         };
         for e in evaluations {
-            row.clear();
-            row.push(outcome.name.clone());
-            row.push(series.dates()[e.index].to_string());
-            row.push(number(series.counts()[e.index]));
-            row.push(number(e.expected));
-            row.push(number(e.upperbound));
-            row.push(u8::from(e.alarm).to_string());
-            let level = e.level.map_or("", |l| l.as_str()).to_owned();
+            w.write_field(&outcome.name)?;
+            day.clear();
+            let _ = write!(day, "{}", series.dates()[e.index]);
+            w.write_field(&day)?;
+            for value in [series.counts()[e.index], e.expected, e.upperbound] {
+                w.write_field(number_into(&mut cell, value))?;
+            }
+            w.write_field(if e.alarm { "1" } else { "0" })?;
+            let level = e.level.map_or("", |l| l.as_str());
             if columns.essence {
-                row.push(number(e.p_value));
-                row.push(level.clone());
+                w.write_field(number_into(&mut cell, e.p_value))?;
+                w.write_field(level)?;
             }
             if columns.explain {
-                row.push(number(e.score));
-                row.push(number(e.p_value));
-                row.push(level);
-                row.push(e.trend.map_or(String::new(), |t| u8::from(t).to_string()));
-                row.push(params.clone());
+                w.write_field(number_into(&mut cell, e.score))?;
+                w.write_field(number_into(&mut cell, e.p_value))?;
+                w.write_field(level)?;
+                w.write_field(e.trend.map_or("", |t| if t { "1" } else { "0" }))?;
+                w.write_field(&params)?;
             }
-            w.write_record(&row)?;
+            w.write_record(None::<&[u8]>)?;
         }
     }
     w.flush()?;
@@ -316,7 +337,7 @@ fn cell_date(
     field: &'static str,
 ) -> Result<NaiveDate, InputError> {
     let text = record.get(col).unwrap_or_default();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| InputError::Cell {
+    parse_date(text).ok_or_else(|| InputError::Cell {
         line,
         field,
         message: format!("`{text}` is not a date (YYYY-MM-DD)"),
@@ -505,13 +526,16 @@ pub fn write_clusters(
     Ok(())
 }
 
-/// A number as the shortest text that reads back to the same value; empty for `NA`.
-fn number(value: Option<f64>) -> String {
-    match value {
-        Some(v) if v.is_nan() => String::new(),
-        Some(v) => v.to_string(),
-        None => String::new(),
+/// A number as the shortest text that reads back to the same value, empty for `NA`, written
+/// into `buf` (reused from cell to cell).
+fn number_into(buf: &mut String, value: Option<f64>) -> &str {
+    buf.clear();
+    if let Some(v) = value
+        && !v.is_nan()
+    {
+        let _ = write!(buf, "{v}");
     }
+    buf
 }
 
 #[cfg(test)]
@@ -521,6 +545,24 @@ mod tests {
 
     fn read(text: &str) -> Vec<SeriesInput> {
         read_series(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn dates_are_exactly_yyyy_mm_dd() {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-2-01",
+            "2024/02/01",
+            "24-02-01",
+            "2024-02-01 ",
+            "２０２４-02-01",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]
