@@ -54,24 +54,11 @@ pub struct SeriesInput {
 
 /// Reads `date,count[,series][,population]` rows into series, in order of first appearance.
 pub fn read_series(input: impl Read) -> Result<Vec<SeriesInput>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|source| InputError::Csv { line: 1, source })?
-        .clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
-    let column = |name: &str| names.iter().position(|h| h == name);
-    let listed = || names.join(",");
-    let date_col = column("date").ok_or_else(|| InputError::MissingColumn("date", listed()))?;
-    let count_col = column("count").ok_or_else(|| InputError::MissingColumn("count", listed()))?;
-    let series_col = column("series");
-    let population_col = column("population");
+    let (mut reader, names) = table(input)?;
+    let date_col = find(&names, &["date"])?;
+    let count_col = find(&names, &["count"])?;
+    let series_col = names.iter().position(|h| h == "series");
+    let population_col = names.iter().position(|h| h == "population");
 
     struct Pending {
         name: String,
@@ -80,17 +67,7 @@ pub fn read_series(input: impl Read) -> Result<Vec<SeriesInput>, InputError> {
     }
     let mut order: Vec<Pending> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => {
-                let line = source.position().map_or(0, |p| p.line());
-                return Err(InputError::Csv { line, source });
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line());
+    each_record(&mut reader, |line, record| {
         let name = series_col.and_then(|c| record.get(c)).unwrap_or_default();
         // Look the series up by reference: only a new series allocates its name.
         let slot = match index.get(name) {
@@ -107,18 +84,15 @@ pub fn read_series(input: impl Read) -> Result<Vec<SeriesInput>, InputError> {
         };
         let pending = &mut order[slot];
         if pending.fault.is_some() {
-            continue;
+            return Ok(());
         }
         let cell = |c: usize| record.get(c).unwrap_or_default();
-        let parsed = parse_period(cell(date_col), cell(count_col), population_col.map(cell));
-        match parsed {
+        match parse_period(cell(date_col), cell(count_col), population_col.map(cell)) {
             Ok(period) => pending.periods.push(period),
             Err(fault) => pending.fault = Some(format!("line {line}: {fault}")),
         }
-    }
-    if order.is_empty() {
-        return Err(InputError::Empty);
-    }
+        Ok(())
+    })?;
     Ok(order
         .into_iter()
         .map(|p| SeriesInput {

@@ -84,6 +84,18 @@ impl BaseWindow {
             counts[centre - self.w..=hi].iter().for_each(|c| f(*c));
         }
     }
+
+    /// The sum and the number of the reference values of period `t` that are not missing.
+    pub(crate) fn sum_count(&self, series: &Series, t: usize) -> (f64, usize) {
+        let (mut sum, mut n) = (0.0, 0usize);
+        self.for_each(series, t, |c| {
+            if let Some(c) = c {
+                sum += c;
+                n += 1;
+            }
+        });
+        (sum, n)
+    }
 }
 
 impl Bayes {
@@ -113,19 +125,13 @@ impl Detector for Bayes {
         series: &Series,
         range: RangeInclusive<usize>,
     ) -> Result<Vec<Evaluation>, DetectError> {
-        let Some((start, end)) = crate::ears::checked_range(self, series, range)? else {
+        let Some((start, end)) = crate::checked_range(self, series, range)? else {
             return Ok(Vec::new());
         };
         let counts = series.counts();
         let mut out = Vec::with_capacity(end - start + 1);
         for (t, &x) in counts.iter().enumerate().take(end + 1).skip(start) {
-            let (mut sum, mut n) = (0.0, 0usize);
-            self.base.for_each(series, t, |c| {
-                if let Some(c) = c {
-                    sum += c;
-                    n += 1;
-                }
-            });
+            let (sum, n) = self.base.sum_count(series, t);
             let mut e = Evaluation::at(t);
             if n > 0 {
                 let size = sum + 0.5;

@@ -248,7 +248,7 @@ impl Detector for Cusum {
         series: &Series,
         range: RangeInclusive<usize>,
     ) -> Result<Vec<Evaluation>, DetectError> {
-        let Some((start, end)) = crate::ears::checked_range(self, series, range)? else {
+        let Some((start, end)) = crate::checked_range(self, series, range)? else {
             return Ok(Vec::new());
         };
         let means = self.in_control(series, start, end)?;

@@ -174,7 +174,7 @@ impl Detector for Ears {
         range: RangeInclusive<usize>,
     ) -> Result<Vec<Evaluation>, DetectError> {
         let counts = series.counts();
-        let Some((start, end)) = checked_range(self, series, range)? else {
+        let Some((start, end)) = crate::checked_range(self, series, range)? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::with_capacity(end - start + 1);
@@ -256,32 +256,6 @@ impl Detector for Ears {
         }
         Ok(out)
     }
-}
-
-/// The range clipped to the series, `None` when empty; an error when it starts before
-/// `detector`'s first evaluable period.
-pub(crate) fn checked_range(
-    detector: &dyn Detector,
-    series: &Series,
-    range: RangeInclusive<usize>,
-) -> Result<Option<(usize, usize)>, DetectError> {
-    let first = detector.first_index(series)?;
-    let (start, end) = (
-        *range.start(),
-        (*range.end()).min(series.len().saturating_sub(1)),
-    );
-    if start > end || start >= series.len() {
-        return Ok(None);
-    }
-    if start < first {
-        return Err(DetectError::NotEnoughHistory {
-            method: detector.method(),
-            needed: first,
-            available: start,
-            first_possible: series.dates().get(first).copied(),
-        });
-    }
-    Ok(Some((start, end)))
 }
 
 /// `Some(v)` when `v` is finite.

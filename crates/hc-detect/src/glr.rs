@@ -719,37 +719,40 @@ impl Work {
 
     /// R's `lr_cusum`.
     fn lr_poisson(&self, x: &[f64], mu: &[f64], kappa: f64, out: &mut [f64]) -> Option<usize> {
-        let mut prev = 0.0;
         let grow = kappa.exp() - 1.0;
-        for n in 0..x.len() {
+        self.lr_cusum(x.len(), out, |n, prev| {
             let z = kappa * x[n] + (1.0 - kappa.exp()) * mu[n];
-            let value = (prev + z).max(0.0);
-            out[n] = if self.cases {
-                (self.c - prev + mu[n] * grow) / kappa
-            } else {
-                value
-            };
-            if value > self.c {
-                return Some(n);
-            }
-            prev = value;
-        }
-        None
+            (z, (self.c - prev + mu[n] * grow) / kappa)
+        })
     }
 
     /// R's `lr_cusum_nb`.
     fn lr_negbin(&self, x: &[f64], mu: &[f64], kappa: f64, out: &mut [f64]) -> Option<usize> {
         let alpha = self.alpha;
-        let mut prev = 0.0;
-        for n in 0..x.len() {
+        self.lr_cusum(x.len(), out, |n, prev| {
             let ratio = ((1.0 + alpha * mu[n]) / (1.0 + alpha * mu[n] * kappa.exp())).ln();
             let z = kappa * x[n] + (x[n] + 1.0 / alpha) * ratio;
+            (
+                z,
+                -(prev * alpha + ratio - self.c * alpha) / alpha / (kappa + ratio),
+            )
+        })
+    }
+
+    /// The likelihood-ratio CUSUM shared by both families: `step(n, previous statistic)` gives
+    /// period `n`'s log-likelihood-ratio increment and the count that would alarm there.
+    /// Stops at the first alarm.
+    fn lr_cusum(
+        &self,
+        len: usize,
+        out: &mut [f64],
+        step: impl Fn(usize, f64) -> (f64, f64),
+    ) -> Option<usize> {
+        let mut prev = 0.0;
+        for n in 0..len {
+            let (z, cases) = step(n, prev);
             let value = (prev + z).max(0.0);
-            out[n] = if self.cases {
-                -(prev * alpha + ratio - self.c * alpha) / alpha / (kappa + ratio)
-            } else {
-                value
-            };
+            out[n] = if self.cases { cases } else { value };
             if value > self.c {
                 return Some(n);
             }

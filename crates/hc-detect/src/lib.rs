@@ -240,12 +240,40 @@ pub fn run(
         return Ok(Vec::new());
     }
     if start < first {
-        return Err(DetectError::NotEnoughHistory {
-            method: detector.method(),
-            needed: first,
-            available: start,
-            first_possible: series.dates().get(first).copied(),
-        });
+        return Err(too_early(detector, series, first, start));
     }
     detector.evaluate(series, start..=end)
+}
+
+/// The error for a range that starts at `start`, before `first`, the detector's first
+/// evaluable period.
+fn too_early(detector: &dyn Detector, series: &Series, first: usize, start: usize) -> DetectError {
+    DetectError::NotEnoughHistory {
+        method: detector.method(),
+        needed: first,
+        available: start,
+        first_possible: series.dates().get(first).copied(),
+    }
+}
+
+/// For detectors' `evaluate`: `range` clipped to the series, `None` when empty; an error when
+/// it starts before the detector's first evaluable period (`run` checks this too, but
+/// `evaluate` may be called directly).
+pub(crate) fn checked_range(
+    detector: &dyn Detector,
+    series: &Series,
+    range: RangeInclusive<usize>,
+) -> Result<Option<(usize, usize)>, DetectError> {
+    let first = detector.first_index(series)?;
+    let (start, end) = (
+        *range.start(),
+        (*range.end()).min(series.len().saturating_sub(1)),
+    );
+    if start > end || start >= series.len() {
+        return Ok(None);
+    }
+    if start < first {
+        return Err(too_early(detector, series, first, start));
+    }
+    Ok(Some((start, end)))
 }

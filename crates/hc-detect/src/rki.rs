@@ -53,19 +53,13 @@ impl Detector for Rki {
         series: &Series,
         range: RangeInclusive<usize>,
     ) -> Result<Vec<Evaluation>, DetectError> {
-        let Some((start, end)) = crate::ears::checked_range(self, series, range)? else {
+        let Some((start, end)) = crate::checked_range(self, series, range)? else {
             return Ok(Vec::new());
         };
         let counts = series.counts();
         let mut out = Vec::with_capacity(end - start + 1);
         for (t, &x) in counts.iter().enumerate().take(end + 1).skip(start) {
-            let (mut sum, mut n) = (0.0, 0usize);
-            self.base.for_each(series, t, |c| {
-                if let Some(c) = c {
-                    sum += c;
-                    n += 1;
-                }
-            });
+            let (sum, n) = self.base.sum_count(series, t);
             let mut e = Evaluation::at(t);
             if n > 0 {
                 let mean = sum / n as f64;

@@ -92,24 +92,11 @@ pub fn detect(args: &DetectArgs) -> ExitCode {
         );
     }
     let columns = Columns::for_method(&args.method, args.explain);
-    let written = match &args.output {
-        Some(path) => File::create(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))
-            .and_then(|f| {
-                write_evaluations(BufWriter::new(f), detector.as_ref(), &outcomes, columns)
-                    .map_err(|e| format!("writing {}: {e}", path.display()))
-            }),
-        None => write_evaluations(
-            std::io::stdout().lock(),
-            detector.as_ref(),
-            &outcomes,
-            columns,
-        )
-        .map_err(|e| format!("writing the results: {e}")),
-    };
-    if let Err(e) = written {
-        eprintln!("error: {e}");
-        return ExitCode::FAILURE;
+    let written = finish(args.output.as_ref(), |w| {
+        write_evaluations(w, detector.as_ref(), &outcomes, columns)
+    });
+    if written != ExitCode::SUCCESS {
+        return written;
     }
     let mut failed = 0;
     for outcome in &outcomes {
@@ -321,7 +308,7 @@ fn finish(
                 write(Box::new(BufWriter::new(f)))
                     .map_err(|e| format!("writing {}: {e}", path.display()))
             }),
-        None => write(Box::new(std::io::stdout().lock())).map_err(|e| format!("writing: {e}")),
+        None => write(Box::new(std::io::stdout().lock())).map_err(|e| format!("writing the results: {e}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

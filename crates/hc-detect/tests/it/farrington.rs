@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use hc_detect::{DetectError, Detector, Frequency, Params, Period, Series};
 
-use crate::support::{Mismatches, check_manifest, date, number, read_csv, read_tsv, same, show};
+use crate::support::{check_every_case, check_manifest, read_series};
 
 #[test]
 fn classic_matches_r() {
@@ -22,92 +22,19 @@ fn detector(method: &str, params: &str) -> Box<dyn Detector> {
     hc_detect::detector(method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
 }
 
-/// The series of a `series,date,count[,population]` file.
-fn read_input(rel: &str) -> Vec<Series> {
-    let mut names: Vec<String> = Vec::new();
-    let mut periods: Vec<Vec<Period>> = Vec::new();
-    for row in read_csv(rel) {
-        let name = &row["series"];
-        let at = match names.iter().position(|n| n == name) {
-            Some(i) => i,
-            None => {
-                names.push(name.clone());
-                periods.push(Vec::new());
-                names.len() - 1
-            }
-        };
-        let population = row.get("population").and_then(|p| number(p));
-        periods[at].push((date(&row["date"]), number(&row["count"]), population));
-    }
-    names
-        .into_iter()
-        .zip(periods)
-        .map(|(name, p)| Series::new(name.clone(), p).unwrap_or_else(|e| panic!("{name}: {e}")))
-        .collect()
-}
-
-/// Compares every column R wrote (expected, upperbound, alarm and the trend R kept) for the
-/// cases of `manifest`.
-fn check_all_columns(manifest: &str) {
-    let mut mismatches = Mismatches::default();
-    for case in read_tsv(&format!("farrington/{manifest}")) {
-        let name = &case["name"];
-        let data = name.split("__").next().unwrap_or_default();
-        let detector = detector(&case["method"], &case["params"]);
-        let expected = read_csv(&format!("farrington/{name}.expected.csv"));
-        let mut found = Vec::new();
-        for series in read_input(&format!("farrington/{data}.input.csv")) {
-            let theirs: Vec<_> = expected
-                .iter()
-                .filter(|r| r["series"] == series.name())
-                .collect();
-            let ours = hc_detect::run(
-                detector.as_ref(),
-                &series,
-                Some(date(&case["from"])),
-                Some(date(&case["to"])),
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(ours.len(), theirs.len(), "{name} {}", series.name());
-            for (o, t) in ours.iter().zip(&theirs) {
-                let at = format!("{} {}", series.name(), t["date"]);
-                assert_eq!(series.dates()[o.index], date(&t["date"]), "{name} {at}");
-                for (what, mine, r) in [
-                    ("expected", o.expected, number(&t["expected"])),
-                    ("upperbound", o.upperbound, number(&t["upperbound"])),
-                ] {
-                    if !same(mine, r) {
-                        found.push(format!("{at}: {what} {} but R {}", show(mine), show(r)));
-                    }
-                }
-                if u8::from(o.alarm).to_string() != t["alarm"] {
-                    found.push(format!("{at}: alarm {} but R {}", o.alarm, t["alarm"]));
-                }
-                // R reports no trend (0) where it could not fit.
-                let trend = o.trend.map_or("0", |t| if t { "1" } else { "0" });
-                if trend != t["trend"] {
-                    found.push(format!("{at}: trend {trend} but R {}", t["trend"]));
-                }
-            }
-        }
-        mismatches.case(name, found);
-    }
-    mismatches.finish();
-}
-
 #[test]
 fn population_offset_matches_r() {
-    check_all_columns("population.tsv");
+    check_every_case("farrington/population.tsv");
 }
 
 #[test]
 fn trend_decisions_match_r() {
-    check_all_columns("manifest.tsv");
+    check_every_case("farrington/manifest.tsv");
 }
 
 #[test]
 fn population_offset_needs_a_population() {
-    let series = read_input("farrington/salmonella_agona.input.csv").remove(0);
+    let series = read_series("farrington/salmonella_agona.input.csv").remove(0);
     let flexible = detector("farrington-flexible", "population_offset=true");
     assert_eq!(
         hc_detect::run(flexible.as_ref(), &series, None, None),

@@ -67,7 +67,7 @@ pub fn number(s: &str) -> Option<f64> {
     }
 }
 
-/// The series of a `series,date,count` file, in the order they first appear.
+/// The series of a `series,date,count[,population]` file, in the order they first appear.
 pub fn read_series(rel: &str) -> Vec<Series> {
     let mut order: Vec<String> = Vec::new();
     let mut periods: BTreeMap<String, Vec<Period>> = BTreeMap::new();
@@ -76,10 +76,11 @@ pub fn read_series(rel: &str) -> Vec<Series> {
         if !periods.contains_key(&name) {
             order.push(name.clone());
         }
-        periods
-            .entry(name)
-            .or_default()
-            .push((date(&row["date"]), number(&row["count"]), None));
+        periods.entry(name).or_default().push((
+            date(&row["date"]),
+            number(&row["count"]),
+            row.get("population").and_then(|p| number(p)),
+        ));
     }
     order
         .into_iter()
@@ -140,10 +141,22 @@ pub fn show(v: Option<f64>) -> String {
 /// Runs every case of `method` in `manifest` (a `name, method, params, from, to` table whose
 /// files sit beside it) and compares our results with R's.
 pub fn check_manifest(manifest: &str, method: &str) {
+    check_cases(manifest, Some(method));
+}
+
+/// Runs every case of `manifest`, whatever its method.
+pub fn check_every_case(manifest: &str) {
+    check_cases(manifest, None);
+}
+
+/// Compares every column R wrote: `expected` (where the file reports it at all), `upperbound`,
+/// `alarm`, and `trend` when the file has it (R reports 0 where it could not fit).
+fn check_cases(manifest: &str, only: Option<&str>) {
     let dir = manifest.rsplit_once('/').map_or("", |(d, _)| d);
     let mut mismatches = Mismatches::default();
     for case in read_tsv(manifest) {
-        if case["method"] != method {
+        let method = case["method"].as_str();
+        if only.is_some_and(|m| m != method) {
             continue;
         }
         let name = &case["name"];
@@ -152,6 +165,8 @@ pub fn check_manifest(manifest: &str, method: &str) {
         let detector =
             hc_detect::detector(method, params).unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected = read_csv(&format!("{dir}/{name}.expected.csv"));
+        // Methods that do not report `expected` leave the whole column empty.
+        let reports_expected = expected.iter().any(|r| !r["expected"].is_empty());
         let mut found = Vec::new();
         for series in read_series(&format!("{dir}/{data}.input.csv")) {
             let theirs: Vec<_> = expected
@@ -188,8 +203,7 @@ pub fn check_manifest(manifest: &str, method: &str) {
                     continue;
                 }
                 let r_expected = number(&t["expected"]);
-                // R leaves `expected` out for methods that do not report it.
-                if r_expected.is_some() && !same(o.expected, r_expected) {
+                if reports_expected && !same(o.expected, r_expected) {
                     found.push(format!(
                         "{at}: expected {} but R {}",
                         show(o.expected),
@@ -217,6 +231,12 @@ pub fn check_manifest(manifest: &str, method: &str) {
                         t["alarm"],
                         t["count"]
                     ));
+                }
+                if let Some(r_trend) = t.get("trend") {
+                    let trend = o.trend.map_or("0", |t| if t { "1" } else { "0" });
+                    if trend != r_trend {
+                        found.push(format!("{at}: trend {trend} but R {r_trend}"));
+                    }
                 }
             }
         }
