@@ -308,7 +308,8 @@ fn finish(
                 write(Box::new(BufWriter::new(f)))
                     .map_err(|e| format!("writing {}: {e}", path.display()))
             }),
-        None => write(Box::new(std::io::stdout().lock())).map_err(|e| format!("writing the results: {e}")),
+        None => write(Box::new(std::io::stdout().lock()))
+            .map_err(|e| format!("writing the results: {e}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
