@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod audit;
 pub mod detect;
 pub mod import;
 pub mod registry;
@@ -35,6 +36,10 @@ pub enum AppError {
     /// Wrong credentials, or no live session.
     #[error("not authenticated")]
     Unauthorized,
+    /// The caller's role may not do this (a record outside the caller's scope is
+    /// [`AppError::NotFound`] instead, so its existence does not leak).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The storage failed.
     #[error(transparent)]
     Store(StoreError),

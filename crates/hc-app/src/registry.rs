@@ -1,10 +1,30 @@
 //! Create, update and look up registry records, with every rule checked first.
 
+use hc_core::access::{Permission, Scope};
 use hc_core::model::*;
 use hc_core::validate::{self, FieldError};
 use hc_store::{Store, StoreError, Stored};
 
 use crate::AppError;
+use crate::audit::{Caller, Event};
+
+/// Reference checks look across the whole city: a record may point at any stored unit.
+fn city() -> Scope {
+    Scope::city()
+}
+
+/// Refuses a record placed outside the caller's jurisdiction (creating it there, or moving a
+/// record there, would hand it to someone else).
+fn check_in_scope(caller: &Caller, field: &str, community: &str) -> Result<(), AppError> {
+    if caller.scope().contains_unit(community) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("{community} lies outside your jurisdiction"),
+        ))
+    }
+}
 
 fn invalid_if_any(errs: Vec<FieldError>) -> Result<(), AppError> {
     if errs.is_empty() {
@@ -28,7 +48,7 @@ async fn check_unit(
     code: &str,
     level: OrgLevel,
 ) -> Result<(), AppError> {
-    match store.orgunit(code).await {
+    match store.orgunit(code, &city()).await {
         Ok(u) if u.record.level == level => Ok(()),
         Ok(u) => Err(AppError::invalid(
             field,
@@ -42,7 +62,7 @@ async fn check_unit(
 }
 
 async fn check_institution(store: &Store, field: &str, code: &str) -> Result<(), AppError> {
-    match store.institution(code).await {
+    match store.institution(code, &city()).await {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound) => Err(AppError::invalid(
             field,
@@ -63,15 +83,24 @@ async fn check_orgunit_refs(store: &Store, u: &OrgUnit) -> Result<(), AppError> 
 }
 
 /// Registers an org unit.
-pub async fn create_orgunit(store: &Store, u: OrgUnit) -> Result<Stored<OrgUnit>, AppError> {
+pub async fn create_orgunit(
+    store: &Store,
+    caller: &Caller,
+    u: OrgUnit,
+) -> Result<Stored<OrgUnit>, AppError> {
+    caller.require(Permission::EditOrgUnits)?;
+    check_in_scope(caller, "code", &u.code)?;
     check_orgunit_refs(store, &u).await?;
-    if store.orgunit(&u.code).await.is_ok() {
+    if store.orgunit(&u.code, &city()).await.is_ok() {
         return Err(AppError::Conflict(FieldError::new(
             "code",
             format!("org unit {} exists", u.code),
         )));
     }
     let ids = store.insert_orgunits(std::slice::from_ref(&u)).await?;
+    caller
+        .record(store, Event::new("create", "orgunit").id(&u.code))
+        .await?;
     Ok(Stored {
         id: ids.first().copied().unwrap_or_default(),
         record: u,
@@ -81,10 +110,16 @@ pub async fn create_orgunit(store: &Store, u: OrgUnit) -> Result<Stored<OrgUnit>
 /// Replaces the org unit with `code`; the code itself may not change.
 pub async fn update_orgunit(
     store: &Store,
+    caller: &Caller,
     code: &str,
     u: OrgUnit,
 ) -> Result<Stored<OrgUnit>, AppError> {
-    let old = store.orgunit(code).await.map_err(not_found("org unit"))?;
+    caller.require(Permission::EditOrgUnits)?;
+    let old = store
+        .orgunit(code, caller.scope())
+        .await
+        .map_err(not_found("org unit"))?;
+    check_in_scope(caller, "code", code)?;
     if u.code != code {
         return Err(AppError::invalid(
             "code",
@@ -93,6 +128,9 @@ pub async fn update_orgunit(
     }
     check_orgunit_refs(store, &u).await?;
     store.update_orgunit(old.id, &u).await?;
+    caller
+        .record(store, Event::new("update", "orgunit").id(code))
+        .await?;
     Ok(Stored {
         id: old.id,
         record: u,
@@ -121,8 +159,11 @@ async fn check_institution_refs(store: &Store, i: &Institution) -> Result<(), Ap
 /// Registers an institution.
 pub async fn create_institution(
     store: &Store,
+    caller: &Caller,
     i: Institution,
 ) -> Result<Stored<Institution>, AppError> {
+    caller.require(Permission::EditInstitutions)?;
+    check_in_scope(caller, "community_code", &i.community_code)?;
     if i.group_code.as_deref() == Some(i.code.as_str()) {
         return Err(AppError::invalid(
             "group_code",
@@ -130,13 +171,16 @@ pub async fn create_institution(
         ));
     }
     check_institution_refs(store, &i).await?;
-    if store.institution(&i.code).await.is_ok() {
+    if store.institution(&i.code, &city()).await.is_ok() {
         return Err(AppError::Conflict(FieldError::new(
             "code",
             format!("institution {} exists", i.code),
         )));
     }
     let ids = store.insert_institutions(std::slice::from_ref(&i)).await?;
+    caller
+        .record(store, Event::new("create", "institution").id(&i.code))
+        .await?;
     Ok(Stored {
         id: ids.first().copied().unwrap_or_default(),
         record: i,
@@ -146,13 +190,16 @@ pub async fn create_institution(
 /// Replaces the institution with `code`; the code itself may not change.
 pub async fn update_institution(
     store: &Store,
+    caller: &Caller,
     code: &str,
     i: Institution,
 ) -> Result<Stored<Institution>, AppError> {
+    caller.require(Permission::EditInstitutions)?;
     let old = store
-        .institution(code)
+        .institution(code, caller.scope())
         .await
         .map_err(not_found("institution"))?;
+    check_in_scope(caller, "community_code", &i.community_code)?;
     if i.code != code {
         return Err(AppError::invalid(
             "code",
@@ -161,6 +208,9 @@ pub async fn update_institution(
     }
     check_institution_refs(store, &i).await?;
     store.update_institution(old.id, &i).await?;
+    caller
+        .record(store, Event::new("update", "institution").id(code))
+        .await?;
     Ok(Stored {
         id: old.id,
         record: i,
@@ -209,11 +259,18 @@ async fn check_practitioner(
 /// Registers a practitioner; the identity must not be registered already.
 pub async fn create_practitioner(
     store: &Store,
+    caller: &Caller,
     mut p: Practitioner,
 ) -> Result<Stored<Practitioner>, AppError> {
+    caller.require(Permission::EditInstitutions)?;
     p.id_number = hc_core::idcard::normalize(&p.id_number);
     check_practitioner(store, &p, None).await?;
+    check_workplace(store, caller, &p.institution_code).await?;
     let ids = store.insert_practitioners(std::slice::from_ref(&p)).await?;
+    let id = ids.first().copied().unwrap_or_default();
+    caller
+        .record(store, Event::new("create", "practitioner").id(id))
+        .await?;
     Ok(Stored {
         id: ids.first().copied().unwrap_or_default(),
         record: p,
@@ -223,16 +280,22 @@ pub async fn create_practitioner(
 /// Replaces the practitioner with `id`.
 pub async fn update_practitioner(
     store: &Store,
+    caller: &Caller,
     id: i64,
     mut p: Practitioner,
 ) -> Result<Stored<Practitioner>, AppError> {
+    caller.require(Permission::EditInstitutions)?;
     store
-        .practitioner(id)
+        .practitioner(id, caller.scope())
         .await
         .map_err(not_found("practitioner"))?;
     p.id_number = hc_core::idcard::normalize(&p.id_number);
     check_practitioner(store, &p, Some(id)).await?;
+    check_workplace(store, caller, &p.institution_code).await?;
     store.update_practitioner(id, &p).await?;
+    caller
+        .record(store, Event::new("update", "practitioner").id(id))
+        .await?;
     Ok(Stored { id, record: p })
 }
 
@@ -249,11 +312,33 @@ async fn check_resident(store: &Store, r: &Resident, own_id: Option<i64>) -> Res
     check_identity_free(&existing, r.id_type, &r.id_number, own_id, |r| r.id_type)
 }
 
+/// A practitioner's institution must be one the caller may see.
+async fn check_workplace(store: &Store, caller: &Caller, code: &str) -> Result<(), AppError> {
+    match store.institution(code, caller.scope()).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(AppError::invalid(
+            "institution_code",
+            format!("{code} lies outside your jurisdiction"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Registers a resident in the master person index: one person, one record.
-pub async fn create_resident(store: &Store, mut r: Resident) -> Result<Stored<Resident>, AppError> {
+pub async fn create_resident(
+    store: &Store,
+    caller: &Caller,
+    mut r: Resident,
+) -> Result<Stored<Resident>, AppError> {
+    caller.require(Permission::EditResidents)?;
     r.id_number = hc_core::idcard::normalize(&r.id_number);
     check_resident(store, &r, None).await?;
+    check_in_scope(caller, "community_code", &r.community_code)?;
     let ids = store.insert_residents(std::slice::from_ref(&r)).await?;
+    let id = ids.first().copied().unwrap_or_default();
+    caller
+        .record(store, Event::new("create", "resident").resident(id))
+        .await?;
     Ok(Stored {
         id: ids.first().copied().unwrap_or_default(),
         record: r,
@@ -263,17 +348,27 @@ pub async fn create_resident(store: &Store, mut r: Resident) -> Result<Stored<Re
 /// Replaces the resident with `id`.
 pub async fn update_resident(
     store: &Store,
+    caller: &Caller,
     id: i64,
     mut r: Resident,
 ) -> Result<Stored<Resident>, AppError> {
-    store.resident(id).await.map_err(not_found("resident"))?;
+    caller.require(Permission::EditResidents)?;
+    store
+        .resident(id, caller.scope(), caller.principal.user_id)
+        .await
+        .map_err(not_found("resident"))?;
     r.id_number = hc_core::idcard::normalize(&r.id_number);
     check_resident(store, &r, Some(id)).await?;
+    check_in_scope(caller, "community_code", &r.community_code)?;
     store.update_resident(id, &r).await?;
+    caller
+        .record(store, Event::new("update", "resident").resident(id))
+        .await?;
     Ok(Stored { id, record: r })
 }
 
-/// The residents holding an identity number (normalised first).
+/// The residents holding an identity number (normalised first), across the whole city: for
+/// imports and duplicate checks, never for showing.
 pub async fn find_residents(
     store: &Store,
     number: &str,
@@ -284,27 +379,152 @@ pub async fn find_residents(
 }
 
 /// Reads one org unit.
-pub async fn orgunit(store: &Store, code: &str) -> Result<Stored<OrgUnit>, AppError> {
-    store.orgunit(code).await.map_err(not_found("org unit"))
+pub async fn orgunit(
+    store: &Store,
+    caller: &Caller,
+    code: &str,
+) -> Result<Stored<OrgUnit>, AppError> {
+    caller.require(Permission::ViewRegistry)?;
+    store
+        .orgunit(code, caller.scope())
+        .await
+        .map_err(not_found("org unit"))
 }
 
 /// Reads one institution.
-pub async fn institution(store: &Store, code: &str) -> Result<Stored<Institution>, AppError> {
+pub async fn institution(
+    store: &Store,
+    caller: &Caller,
+    code: &str,
+) -> Result<Stored<Institution>, AppError> {
+    caller.require(Permission::ViewRegistry)?;
     store
-        .institution(code)
+        .institution(code, caller.scope())
         .await
         .map_err(not_found("institution"))
 }
 
 /// Reads one practitioner.
-pub async fn practitioner(store: &Store, id: i64) -> Result<Stored<Practitioner>, AppError> {
+pub async fn practitioner(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+) -> Result<Stored<Practitioner>, AppError> {
+    caller.require(Permission::ViewRegistry)?;
     store
-        .practitioner(id)
+        .practitioner(id, caller.scope())
         .await
         .map_err(not_found("practitioner"))
 }
 
-/// Reads one resident.
-pub async fn resident(store: &Store, id: i64) -> Result<Stored<Resident>, AppError> {
-    store.resident(id).await.map_err(not_found("resident"))
+/// A resident's record as one caller may see it.
+#[derive(Debug, Clone)]
+pub struct ResidentView {
+    /// The record.
+    pub resident: Stored<Resident>,
+    /// Identity number, phone and birth date may be shown in clear.
+    pub full: bool,
+    /// Seen through a break-the-glass grant rather than the caller's own scope.
+    pub break_glass: bool,
+}
+
+/// Opens one resident's record. Outside the caller's scope it is not found, unless the
+/// caller holds a live break-the-glass grant. Roles that see identities get them in clear.
+/// Every opening is audited (flagged when through a grant).
+pub async fn resident(store: &Store, caller: &Caller, id: i64) -> Result<ResidentView, AppError> {
+    let own = caller.principal.can(Permission::OwnRecord);
+    if !own {
+        caller.require(Permission::ViewResidents)?;
+    }
+    let resident = store
+        .resident(id, caller.scope(), caller.principal.user_id)
+        .await
+        .map_err(not_found("resident"))?;
+    let in_scope = caller
+        .scope()
+        .contains_unit(&resident.record.community_code)
+        && caller.scope().resident.is_none_or(|r| r == id);
+    let full = caller.principal.can(Permission::ViewIdentity) || own;
+    let break_glass = !in_scope;
+    let mut ev = Event::new("read", "resident").resident(id).detail(if full {
+        "identities in clear"
+    } else {
+        "masked"
+    });
+    if break_glass {
+        ev = ev.flagged().purpose("break-the-glass");
+    }
+    caller.record(store, ev).await?;
+    Ok(ResidentView {
+        resident,
+        full,
+        break_glass,
+    })
+}
+
+/// Break-the-glass: opens `id`'s record to the caller for the policy's time, for the stated
+/// reason, whatever the caller's scope. The grant is audited and flagged for review.
+pub async fn break_glass(
+    store: &Store,
+    caller: &Caller,
+    policy: &hc_core::access::SecurityPolicy,
+    id: i64,
+    reason: &str,
+) -> Result<i64, AppError> {
+    caller.require(Permission::BreakGlass)?;
+    let user_id = caller.principal.user_id.ok_or_else(|| {
+        AppError::Forbidden("only a person, not a system token, may break the glass".into())
+    })?;
+    let reason = reason.trim();
+    if reason.chars().count() < 10 {
+        return Err(AppError::invalid(
+            "reason",
+            "state the emergency in at least 10 characters",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::invalid(
+            "reason",
+            "must be at most 500 characters",
+        ));
+    }
+    store
+        .resident_unscoped(id)
+        .await
+        .map_err(not_found("resident"))?;
+    let ttl = i64::from(policy.break_glass_minutes) * 60;
+    let expires = store.grant_access(user_id, id, reason, ttl).await?;
+    caller
+        .record(
+            store,
+            Event::new("break_glass", "resident")
+                .resident(id)
+                .purpose(reason)
+                .flagged()
+                .detail(format!("access for {} minutes", policy.break_glass_minutes)),
+        )
+        .await?;
+    Ok(expires)
+}
+
+/// Exports the caller's own record (PIPL art. 45): resident accounts only; audited.
+pub async fn export_own(store: &Store, caller: &Caller) -> Result<Stored<Resident>, AppError> {
+    caller.require(Permission::OwnRecord)?;
+    let id = caller
+        .scope()
+        .resident
+        .ok_or(AppError::NotFound("record"))?;
+    let r = store
+        .resident(id, caller.scope(), None)
+        .await
+        .map_err(not_found("resident"))?;
+    caller
+        .record(
+            store,
+            Event::new("export", "resident")
+                .resident(id)
+                .detail("own record"),
+        )
+        .await?;
+    Ok(r)
 }

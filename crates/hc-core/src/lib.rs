@@ -13,6 +13,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod idcard;
 pub mod model;
 pub mod validate;

@@ -373,7 +373,11 @@ async fn build_writes_the_plan_into_each_backend() {
         assert_eq!(last[&Stage::OrgUnits], (want.orgunits, want.orgunits));
 
         // Stored records read back as generated.
-        let lead = db.store.institution("H440305001").await.unwrap();
+        let lead = db
+            .store
+            .institution("H440305001", &hc_store::Scope::city())
+            .await
+            .unwrap();
         assert_eq!(lead.record.name, "深圳市南山区人民医院");
         assert_eq!(lead.record.grade, Some(HospitalGrade::TertiaryA));
 

@@ -1,4 +1,6 @@
-//! Accounts and login sessions. Passwords arrive here already hashed; tokens arrive hashed.
+//! Accounts, login sessions, API tokens and break-the-glass grants. Passwords and tokens
+//! arrive here already hashed; the rules (lockout, timeouts, who may do what) live in
+//! `hc_core::access` and `hc-app`.
 
 use crate::{Result, Store, epoch_seconds, on_pool};
 
@@ -18,64 +20,176 @@ pub struct UserRow {
     pub role: String,
     /// Whether the account may no longer log in.
     pub disabled: bool,
+    /// Root of the visible org-unit subtree.
+    pub scope_orgunit: Option<String>,
+    /// The one visible institution.
+    pub scope_institution: Option<String>,
+    /// The resident a resident account belongs to.
+    pub resident_id: Option<i64>,
+    /// Failed logins since the last success or lock.
+    pub failed_logins: i32,
+    /// Locked until this time (epoch seconds).
+    pub locked_until: Option<i64>,
+    /// Base32 TOTP secret, when the account has a second factor.
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    /// The password was set by someone else and must be changed at the next login.
+    pub must_change_password: bool,
+    /// When the password was last set (epoch seconds).
+    pub password_changed_at: i64,
+    /// When the account was created.
+    pub created_at: i64,
+    /// Last successful login.
+    pub last_login_at: Option<i64>,
 }
 
-/// The account behind a live session.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct SessionUser {
-    /// Account id.
-    pub user_id: i64,
+/// A new account, password already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
     /// Login name.
-    pub username: String,
+    pub username: &'a str,
     /// Name shown in the UI.
-    pub display_name: String,
+    pub display_name: &'a str,
+    /// PHC string of the password hash.
+    pub password_hash: &'a str,
+    /// Role code.
+    pub role: &'a str,
+    /// Root of the visible org-unit subtree.
+    pub scope_orgunit: Option<&'a str>,
+    /// The one visible institution.
+    pub scope_institution: Option<&'a str>,
+    /// The resident a resident account belongs to.
+    pub resident_id: Option<i64>,
+    /// Base32 TOTP secret.
+    pub totp_secret: Option<&'a str>,
+    /// Must change the password at the first login.
+    pub must_change_password: bool,
+}
+
+/// A live session and its account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    /// The account.
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    /// When the session opened.
+    pub session_created_at: i64,
+    /// When it was last used.
+    pub last_seen_at: i64,
+}
+
+/// A stored API token (its secret is only ever held as a hash).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct TokenRow {
+    /// Surrogate id.
+    pub id: i64,
+    /// Name given by the administrator (the system it is for).
+    pub name: String,
     /// Role code.
     pub role: String,
+    /// Root of the visible org-unit subtree.
+    pub scope_orgunit: Option<String>,
+    /// The one visible institution.
+    pub scope_institution: Option<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// When (epoch seconds).
+    pub created_at: i64,
+    /// When it stops working.
+    pub expires_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// When it was last used.
+    pub last_used_at: Option<i64>,
+}
+
+/// A new API token.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// SHA-256 of the secret, hex.
+    pub token_hash: &'a str,
+    /// Role code.
+    pub role: &'a str,
+    /// Root of the visible org-unit subtree.
+    pub scope_orgunit: Option<&'a str>,
+    /// The one visible institution.
+    pub scope_institution: Option<&'a str>,
+    /// Creator's username.
+    pub created_by: &'a str,
+    /// Expiry (epoch seconds).
+    pub expires_at: Option<i64>,
+}
+
+macro_rules! user_cols {
+    () => {
+        "u.id, u.username, u.display_name, u.password_hash, u.role, u.disabled, \
+    u.scope_orgunit, u.scope_institution, u.resident_id, u.failed_logins, u.locked_until, u.totp_secret, \
+    u.must_change_password, u.password_changed_at, u.created_at, u.last_login_at"
+    };
+}
+macro_rules! token_cols {
+    () => {
+        "id, name, role, scope_orgunit, scope_institution, created_by, created_at, expires_at, revoked_at, last_used_at"
+    };
 }
 
 impl Store {
     /// Creates an account and returns its id; a taken username is a conflict.
-    pub async fn create_user(
-        &self,
-        username: &str,
-        display_name: &str,
-        password_hash: &str,
-        role: &str,
-    ) -> Result<i64> {
-        const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id";
-        Ok(
-            on_pool!(self, p => sqlx::query_scalar(SQL).bind(username).bind(display_name).bind(password_hash).bind(role).fetch_one(p).await?),
-        )
+    pub async fn create_user(&self, u: &NewUser<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role, scope_orgunit, \
+            scope_institution, resident_id, totp_secret, must_change_password, password_changed_at, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+        let now = epoch_seconds();
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(u.username).bind(u.display_name).bind(u.password_hash).bind(u.role)
+            .bind(u.scope_orgunit).bind(u.scope_institution).bind(u.resident_id).bind(u.totp_secret)
+            .bind(u.must_change_password).bind(now)
+            .fetch_one(p).await?))
     }
 
     /// The account named `username`.
     pub async fn user_by_name(&self, username: &str) -> Result<UserRow> {
-        const SQL: &str = "SELECT id, username, display_name, password_hash, role, disabled FROM users WHERE username = $1";
+        const SQL: &str = concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users u WHERE u.username = $1"
+        );
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(username).fetch_one(p).await?))
     }
 
     /// All accounts, by username.
     pub async fn users(&self) -> Result<Vec<UserRow>> {
-        const SQL: &str = "SELECT id, username, display_name, password_hash, role, disabled FROM users ORDER BY username";
+        const SQL: &str = concat!("SELECT ", user_cols!(), " FROM users u ORDER BY u.username");
         Ok(on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?))
     }
 
-    /// Replaces an account's password hash and ends its sessions.
-    pub async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<()> {
-        const SQL: &str = "UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id";
+    /// Replaces an account's password hash, sets whether it must be changed at the next login,
+    /// clears any lock, and ends the account's sessions.
+    pub async fn set_password_hash(
+        &self,
+        username: &str,
+        password_hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = $4, \
+            failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id";
         const END: &str = "DELETE FROM sessions WHERE user_id = $1";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(SQL).bind(username).bind(password_hash).fetch_one(&mut *tx).await?;
+            let id: i64 = sqlx::query_scalar(SQL).bind(username).bind(password_hash).bind(must_change)
+                .bind(epoch_seconds()).fetch_one(&mut *tx).await?;
             sqlx::query(END).bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// Enables or disables an account; disabling ends its sessions.
+    /// Enables or disables an account; disabling ends its sessions, enabling clears its lock.
     pub async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()> {
-        const SQL: &str = "UPDATE users SET disabled = $2 WHERE username = $1 RETURNING id";
+        const SQL: &str = "UPDATE users SET disabled = $2, failed_logins = 0, locked_until = NULL \
+            WHERE username = $1 RETURNING id";
         const END: &str = "DELETE FROM sessions WHERE user_id = $1";
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -88,31 +202,60 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a session for `user_id`, valid for `ttl_seconds`.
+    /// Stores a login failure: the new failure count and lock.
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        failures: i32,
+        locked_until: Option<i64>,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1";
+        on_pool!(self, p => { sqlx::query(SQL).bind(user_id).bind(failures).bind(locked_until).execute(p).await?; });
+        Ok(())
+    }
+
+    /// Stores a session for `user_id` after a successful login, and resets the failure count.
     pub async fn create_session(
         &self,
         token_hash: &str,
         user_id: i64,
         ttl_seconds: i64,
+        client_addr: Option<&str>,
     ) -> Result<()> {
-        const SQL: &str =
-            "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+        const SQL: &str = "INSERT INTO sessions (token_hash, user_id, expires_at, created_at, last_seen_at, client_addr) \
+            VALUES ($1, $2, $3, $4, $4, $5)";
         const PURGE: &str = "DELETE FROM sessions WHERE expires_at < $1";
+        const RESET: &str = "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $2 WHERE id = $1";
         let now = epoch_seconds();
         on_pool!(self, p => {
-            sqlx::query(PURGE).bind(now).execute(p).await?;
-            sqlx::query(SQL).bind(token_hash).bind(user_id).bind(now + ttl_seconds).execute(p).await?;
+            let mut tx = p.begin().await?;
+            sqlx::query(PURGE).bind(now).execute(&mut *tx).await?;
+            sqlx::query(SQL).bind(token_hash).bind(user_id).bind(now + ttl_seconds).bind(now).bind(client_addr)
+                .execute(&mut *tx).await?;
+            sqlx::query(RESET).bind(user_id).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }
 
-    /// The enabled account of a live session.
-    pub async fn session_user(&self, token_hash: &str) -> Result<SessionUser> {
-        const SQL: &str = "SELECT u.id AS user_id, u.username, u.display_name, u.role FROM sessions s \
-            JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled";
+    /// The enabled account of an unexpired session, with the session's times.
+    pub async fn session(&self, token_hash: &str) -> Result<SessionRow> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            user_cols!(),
+            ", s.created_at AS session_created_at, s.last_seen_at FROM sessions s \
+            JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled"
+        );
         Ok(
             on_pool!(self, p => sqlx::query_as(SQL).bind(token_hash).bind(epoch_seconds()).fetch_one(p).await?),
         )
+    }
+
+    /// Marks a session as used now.
+    pub async fn touch_session(&self, token_hash: &str) -> Result<()> {
+        const SQL: &str = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1";
+        on_pool!(self, p => { sqlx::query(SQL).bind(token_hash).bind(epoch_seconds()).execute(p).await?; });
+        Ok(())
     }
 
     /// Ends a session.
@@ -120,5 +263,83 @@ impl Store {
         const SQL: &str = "DELETE FROM sessions WHERE token_hash = $1";
         on_pool!(self, p => { sqlx::query(SQL).bind(token_hash).execute(p).await?; });
         Ok(())
+    }
+
+    // -- API tokens ------------------------------------------------------------------------------
+
+    /// Stores a new API token; a taken name is a conflict.
+    pub async fn create_token(&self, t: &NewToken<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO api_tokens (name, token_hash, role, scope_orgunit, scope_institution, created_by, \
+            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(t.name).bind(t.token_hash).bind(t.role).bind(t.scope_orgunit).bind(t.scope_institution)
+            .bind(t.created_by).bind(epoch_seconds()).bind(t.expires_at)
+            .fetch_one(p).await?))
+    }
+
+    /// All API tokens, newest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM api_tokens ORDER BY id DESC"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?))
+    }
+
+    /// The live (unrevoked, unexpired) token with this hash.
+    pub async fn live_token(&self, token_hash: &str) -> Result<TokenRow> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(SQL).bind(token_hash).bind(epoch_seconds()).fetch_one(p).await?),
+        )
+    }
+
+    /// Records that token `id` was used now.
+    pub async fn touch_token(&self, id: i64) -> Result<()> {
+        const SQL: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+        on_pool!(self, p => { sqlx::query(SQL).bind(id).bind(epoch_seconds()).execute(p).await?; });
+        Ok(())
+    }
+
+    /// Revokes the token with this name (or decimal id); returns it. Revoking twice is an error.
+    pub async fn revoke_token(&self, name_or_id: &str) -> Result<TokenRow> {
+        const SQL: &str = concat!(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE (name = $1 OR id = $2) AND revoked_at IS NULL RETURNING ",
+            token_cols!()
+        );
+        let id = name_or_id.parse::<i64>().unwrap_or(-1);
+        Ok(
+            on_pool!(self, p => sqlx::query_as(SQL).bind(name_or_id).bind(id).bind(epoch_seconds()).fetch_one(p).await?),
+        )
+    }
+
+    // -- break-the-glass -------------------------------------------------------------------------
+
+    /// Grants `user_id` access to `resident_id` for `ttl_seconds`; returns the expiry.
+    pub async fn grant_access(
+        &self,
+        user_id: i64,
+        resident_id: i64,
+        reason: &str,
+        ttl_seconds: i64,
+    ) -> Result<i64> {
+        const SQL: &str = "INSERT INTO access_grants (user_id, resident_id, reason, granted_at, expires_at) \
+            VALUES ($1, $2, $3, $4, $5)";
+        let now = epoch_seconds();
+        on_pool!(self, p => { sqlx::query(SQL).bind(user_id).bind(resident_id).bind(reason).bind(now).bind(now + ttl_seconds).execute(p).await?; });
+        Ok(now + ttl_seconds)
+    }
+
+    /// The expiry of `user_id`'s live grant to `resident_id`, if any.
+    pub async fn live_grant(&self, user_id: i64, resident_id: i64) -> Result<Option<i64>> {
+        const SQL: &str = "SELECT MAX(expires_at) FROM access_grants WHERE user_id = $1 AND resident_id = $2 AND expires_at > $3";
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(SQL).bind(user_id).bind(resident_id).bind(epoch_seconds()).fetch_one(p).await?),
+        )
     }
 }

@@ -25,14 +25,17 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 
 mod accounts;
+mod audit;
 mod batch;
 mod lookup;
 mod registry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use accounts::{SessionUser, UserRow};
+pub use accounts::{NewToken, NewUser, SessionRow, TokenRow, UserRow};
+pub use audit::{AuditEvent, AuditFilter, AuditRow};
 pub use batch::{BatchOutcome, Entity, Existing};
+pub use hc_core::access::Scope;
 pub use registry::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
@@ -135,9 +138,11 @@ pub struct Totals {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
-    max_connections: u32,
+    pub(crate) max_connections: u32,
     /// The identity-lookup coalescer, started on first use (see `lookup.rs`).
     pub(crate) lookups: std::sync::Arc<std::sync::OnceLock<lookup::Lookups>>,
+    /// The audit writer, started on first use (see `audit.rs`).
+    pub(crate) audit: std::sync::Arc<std::sync::OnceLock<audit::AuditWriter>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -149,6 +154,7 @@ impl Store {
             db,
             max_connections,
             lookups: Default::default(),
+            audit: Default::default(),
         }
     }
 
@@ -200,6 +206,13 @@ impl Store {
         } else {
             Err(StoreError::Url(url.to_owned()))
         }
+    }
+
+    /// Runs one trusted statement; for tests that check what the database refuses.
+    #[cfg(feature = "testkit")]
+    pub async fn raw_execute(&self, sql: &'static str) -> Result<()> {
+        on_pool!(self, p => { sqlx::query(sql).execute(p).await?; });
+        Ok(())
     }
 
     /// Applies the backend's pending migrations.

@@ -53,6 +53,7 @@ fn start(store: &Store) -> Lookups {
         db: store.db.clone(),
         max_connections: store.max_connections,
         lookups: Default::default(),
+        audit: Default::default(),
     };
     // As many batches in flight as cores: more would only split the queue into smaller
     // batches that then compete for the same CPUs.

@@ -1,6 +1,7 @@
 //! Reads and writes of the registry: org units, institutions, practitioners, residents.
 
 use chrono::NaiveDate;
+use hc_core::access::{Scope, Subtree};
 use hc_core::model::*;
 use hc_core::validate::subtree_prefix;
 
@@ -32,6 +33,16 @@ pub struct Paged<T> {
     pub items: Vec<Stored<T>>,
     /// Cursor to pass as `after` for the next page.
     pub next: Option<i64>,
+}
+
+impl<T> Paged<T> {
+    /// No records.
+    pub fn empty() -> Self {
+        Paged {
+            items: Vec::new(),
+            next: None,
+        }
+    }
 }
 
 fn paged<T>(mut items: Vec<Stored<T>>, limit: u32) -> Paged<T> {
@@ -288,23 +299,42 @@ impl Store {
     // -- org units ---------------------------------------------------------------------------
 
     /// The org unit with `code`.
-    pub async fn orgunit(&self, code: &str) -> Result<Stored<OrgUnit>> {
+    ///
+    /// Visible within `scope`'s subtree and along its path up to the city (the units a
+    /// district user's breadcrumbs name); any other unit is not found.
+    pub async fn orgunit(&self, code: &str, scope: &Scope) -> Result<Stored<OrgUnit>> {
         const SQL: &str = "SELECT id, code, name, parent_code, level, valid_from, valid_to FROM orgunits WHERE code = $1";
         let row: OrgUnitRaw =
             on_pool!(self, p => sqlx::query_as(SQL).bind(code).fetch_one(p).await?);
-        row.try_into()
+        let unit: Stored<OrgUnit> = row.try_into()?;
+        let visible = match scope.prefix() {
+            None => true,
+            Some(root) => code.starts_with(root) || root.starts_with(subtree_prefix(code)),
+        };
+        if visible {
+            Ok(unit)
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     /// Org units matching `filter`, in id order.
-    pub async fn orgunits(&self, filter: &OrgUnitFilter, page: Page) -> Result<Paged<OrgUnit>> {
+    pub async fn orgunits(
+        &self,
+        filter: &OrgUnitFilter,
+        page: Page,
+        scope: &Scope,
+    ) -> Result<Paged<OrgUnit>> {
         const SQL: &str = "SELECT id, code, name, parent_code, level, valid_from, valid_to FROM orgunits \
             WHERE ($1 IS NULL OR parent_code = $1) AND ($2 IS NULL OR level = $2) \
             AND ($3 IS NULL OR (code >= $3 AND code < $4)) \
             AND ($5 IS NULL OR ((valid_from IS NULL OR valid_from <= $5) AND (valid_to IS NULL OR valid_to >= $5))) \
             AND ($6 IS NULL OR name LIKE $6 ESCAPE '\\') AND id > $7 ORDER BY id LIMIT $8";
         debug_assert!(SQL.contains(ORGUNIT_COLS));
-        let under = filter.under.as_deref().map(subtree_prefix);
-        let upper = under.map(prefix_upper);
+        let Some(under) = visible_subtree(scope, filter.under.as_deref()) else {
+            return Ok(Paged::empty());
+        };
+        let upper = under.as_deref().map(prefix_upper);
         let name = filter.name.as_deref().map(contains_pattern);
         let rows: Vec<OrgUnitRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(filter.parent_code.as_deref())
@@ -351,6 +381,7 @@ impl Store {
         &self,
         parent: Option<&str>,
         as_of: Option<NaiveDate>,
+        scope: &Scope,
     ) -> Result<Vec<UnitCounts>> {
         const CHILDREN: &str = "SELECT id, code, name, parent_code, level, valid_from, valid_to FROM orgunits \
             WHERE (($1 IS NULL AND level = 'city') OR parent_code = $1) \
@@ -359,9 +390,15 @@ impl Store {
         const RESIDENTS: &str = "SELECT substr(community_code, 1, $3) AS k, COUNT(*) FROM residents \
             WHERE community_code >= $1 AND community_code < $2 GROUP BY k";
         const INSTITUTIONS: &str = "SELECT substr(community_code, 1, $3) AS k, COUNT(*), CAST(COALESCE(SUM(beds), 0) AS BIGINT) FROM institutions \
-            WHERE community_code >= $1 AND community_code < $2 GROUP BY k";
+            WHERE community_code >= $1 AND community_code < $2 AND ($4 IS NULL OR code = $4) GROUP BY k";
         let rows: Vec<OrgUnitRaw> = on_pool!(self, p => sqlx::query_as(CHILDREN).bind(parent).bind(as_of).fetch_all(p).await?);
-        let children: Vec<Stored<OrgUnit>> = convert(rows)?;
+        let mut children: Vec<Stored<OrgUnit>> = convert(rows)?;
+        // Only the children inside the scope, or on its path up to the city.
+        if let Some(root) = scope.prefix() {
+            children.retain(|c| {
+                c.record.code.starts_with(root) || root.starts_with(subtree_prefix(&c.record.code))
+            });
+        }
         let Some(first) = children.first() else {
             return Ok(Vec::new());
         };
@@ -375,13 +412,18 @@ impl Store {
             Some(p) => (p.to_owned(), prefix_upper(p)),
             None => (String::new(), "\u{7f}".to_owned()),
         };
+        // Counts never include what lies outside the scope.
+        let (lo, hi) = match scope.prefix() {
+            Some(root) if root.starts_with(&lo) => (root.to_owned(), prefix_upper(root)),
+            _ => (lo, hi),
+        };
         let key_len: i32 = if first.record.level == OrgLevel::City {
             4
         } else {
             len as i32
         };
         let res: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(RESIDENTS).bind(&lo).bind(&hi).bind(key_len).fetch_all(p).await?);
-        let inst: Vec<(String, i64, i64)> = on_pool!(self, p => sqlx::query_as(INSTITUTIONS).bind(&lo).bind(&hi).bind(key_len).fetch_all(p).await?);
+        let inst: Vec<(String, i64, i64)> = on_pool!(self, p => sqlx::query_as(INSTITUTIONS).bind(&lo).bind(&hi).bind(key_len).bind(scope.institution.as_deref()).fetch_all(p).await?);
         Ok(children
             .into_iter()
             .map(|unit| {
@@ -404,11 +446,16 @@ impl Store {
     // -- institutions --------------------------------------------------------------------------
 
     /// The institution with `code`.
-    pub async fn institution(&self, code: &str) -> Result<Stored<Institution>> {
+    ///
+    /// Outside `scope` it is not found.
+    pub async fn institution(&self, code: &str, scope: &Scope) -> Result<Stored<Institution>> {
         const SQL: &str = "SELECT id, code, name, kind, grade, community_code, group_code, licence_no, licence_status, \
-            beds, negative_pressure_rooms, fever_clinic FROM institutions WHERE code = $1";
-        let row: InstitutionRaw =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(code).fetch_one(p).await?);
+            beds, negative_pressure_rooms, fever_clinic FROM institutions WHERE code = $1 \
+            AND ($2 IS NULL OR (community_code >= $2 AND community_code < $3)) AND ($4 IS NULL OR code = $4)";
+        let root = scope.prefix();
+        let upper = root.map(prefix_upper);
+        let row: InstitutionRaw = on_pool!(self, p => sqlx::query_as(SQL).bind(code).bind(root).bind(upper.as_deref())
+            .bind(scope.institution.as_deref()).fetch_one(p).await?);
         row.try_into()
     }
 
@@ -417,15 +464,18 @@ impl Store {
         &self,
         filter: &InstitutionFilter,
         page: Page,
+        scope: &Scope,
     ) -> Result<Paged<Institution>> {
         const SQL: &str = "SELECT id, code, name, kind, grade, community_code, group_code, licence_no, licence_status, \
             beds, negative_pressure_rooms, fever_clinic FROM institutions \
             WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR grade = $2) \
             AND ($3 IS NULL OR (community_code >= $3 AND community_code < $4)) \
             AND ($5 IS NULL OR group_code = $5) AND ($6 IS NULL OR fever_clinic = $6) \
-            AND ($7 IS NULL OR name LIKE $7 ESCAPE '\\') AND id > $8 ORDER BY id LIMIT $9";
-        let under = filter.under.as_deref().map(subtree_prefix);
-        let upper = under.map(prefix_upper);
+            AND ($7 IS NULL OR name LIKE $7 ESCAPE '\\') AND ($10 IS NULL OR code = $10) AND id > $8 ORDER BY id LIMIT $9";
+        let Some(under) = visible_subtree(scope, filter.under.as_deref()) else {
+            return Ok(Paged::empty());
+        };
+        let upper = under.as_deref().map(prefix_upper);
         let name = filter.name.as_deref().map(contains_pattern);
         let rows: Vec<InstitutionRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(filter.kind.map(InstitutionKind::as_str))
@@ -437,6 +487,7 @@ impl Store {
             .bind(name.as_deref())
             .bind(page.after.unwrap_or(0))
             .bind(i64::from(page.limit) + 1)
+            .bind(scope.institution.as_deref())
             .fetch_all(p).await?);
         Ok(paged(convert(rows)?, page.limit))
     }
@@ -460,10 +511,16 @@ impl Store {
     // -- practitioners -------------------------------------------------------------------------
 
     /// The practitioner with `id`.
-    pub async fn practitioner(&self, id: i64) -> Result<Stored<Practitioner>> {
-        const SQL: &str = "SELECT id, id_type, id_number, name, kind, institution_code, licence_no FROM practitioners WHERE id = $1";
-        let row: PractitionerRaw =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(id).fetch_one(p).await?);
+    ///
+    /// Outside `scope` (by the institution they work at) it is not found.
+    pub async fn practitioner(&self, id: i64, scope: &Scope) -> Result<Stored<Practitioner>> {
+        const SQL: &str = "SELECT p.id, p.id_type, p.id_number, p.name, p.kind, p.institution_code, p.licence_no \
+            FROM practitioners p JOIN institutions i ON i.code = p.institution_code WHERE p.id = $1 \
+            AND ($2 IS NULL OR (i.community_code >= $2 AND i.community_code < $3)) AND ($4 IS NULL OR i.code = $4)";
+        let root = scope.prefix();
+        let upper = root.map(prefix_upper);
+        let row: PractitionerRaw = on_pool!(self, p => sqlx::query_as(SQL).bind(id).bind(root).bind(upper.as_deref())
+            .bind(scope.institution.as_deref()).fetch_one(p).await?);
         row.try_into()
     }
 
@@ -472,11 +529,16 @@ impl Store {
         &self,
         filter: &PractitionerFilter,
         page: Page,
+        scope: &Scope,
     ) -> Result<Paged<Practitioner>> {
-        const SQL: &str = "SELECT id, id_type, id_number, name, kind, institution_code, licence_no FROM practitioners \
-            WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR institution_code = $2) \
-            AND ($3 IS NULL OR id_number = $3) AND ($4 IS NULL OR name LIKE $4 ESCAPE '\\') \
-            AND id > $5 ORDER BY id LIMIT $6";
+        const SQL: &str = "SELECT p.id, p.id_type, p.id_number, p.name, p.kind, p.institution_code, p.licence_no \
+            FROM practitioners p JOIN institutions i ON i.code = p.institution_code \
+            WHERE ($1 IS NULL OR p.kind = $1) AND ($2 IS NULL OR p.institution_code = $2) \
+            AND ($3 IS NULL OR p.id_number = $3) AND ($4 IS NULL OR p.name LIKE $4 ESCAPE '\\') \
+            AND ($7 IS NULL OR (i.community_code >= $7 AND i.community_code < $8)) AND ($9 IS NULL OR i.code = $9) \
+            AND p.id > $5 ORDER BY p.id LIMIT $6";
+        let root = scope.prefix();
+        let upper = root.map(prefix_upper);
         let name = filter.name.as_deref().map(prefix_pattern);
         let rows: Vec<PractitionerRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(filter.kind.map(PractitionerKind::as_str))
@@ -485,6 +547,9 @@ impl Store {
             .bind(name.as_deref())
             .bind(page.after.unwrap_or(0))
             .bind(i64::from(page.limit) + 1)
+            .bind(root)
+            .bind(upper.as_deref())
+            .bind(scope.institution.as_deref())
             .fetch_all(p).await?);
         Ok(paged(convert(rows)?, page.limit))
     }
@@ -502,7 +567,29 @@ impl Store {
     // -- residents -----------------------------------------------------------------------------
 
     /// The resident with `id`.
-    pub async fn resident(&self, id: i64) -> Result<Stored<Resident>> {
+    ///
+    /// Outside `scope` it is not found, unless account `grantee` holds a live break-the-glass
+    /// grant to it.
+    pub async fn resident(
+        &self,
+        id: i64,
+        scope: &Scope,
+        grantee: Option<i64>,
+    ) -> Result<Stored<Resident>> {
+        const SQL: &str = "SELECT id, id_type, id_number, name, sex, birth_date, phone, community_code, residence \
+            FROM residents r WHERE id = $1 AND ((($2 IS NULL OR (community_code >= $2 AND community_code < $3)) \
+            AND ($4 IS NULL OR id = $4)) \
+            OR EXISTS (SELECT 1 FROM access_grants g WHERE g.user_id = $5 AND g.resident_id = r.id AND g.expires_at > $6))";
+        let root = scope.prefix();
+        let upper = root.map(prefix_upper);
+        let row: ResidentRaw = on_pool!(self, p => sqlx::query_as(SQL).bind(id).bind(root).bind(upper.as_deref())
+            .bind(scope.resident).bind(grantee).bind(crate::epoch_seconds()).fetch_one(p).await?);
+        row.try_into()
+    }
+
+    /// The resident with `id` wherever they live: only for granting break-the-glass access,
+    /// whose caller records the reason before anything is shown.
+    pub async fn resident_unscoped(&self, id: i64) -> Result<Stored<Resident>> {
         const SQL: &str = "SELECT id, id_type, id_number, name, sex, birth_date, phone, community_code, residence \
             FROM residents WHERE id = $1";
         let row: ResidentRaw =
@@ -518,19 +605,30 @@ impl Store {
     }
 
     /// Residents matching `filter`, in id order.
-    pub async fn residents(&self, filter: &ResidentFilter, page: Page) -> Result<Paged<Resident>> {
+    pub async fn residents(
+        &self,
+        filter: &ResidentFilter,
+        page: Page,
+        scope: &Scope,
+    ) -> Result<Paged<Resident>> {
+        let Some(under) = visible_subtree(scope, filter.under.as_deref()) else {
+            return Ok(Paged::empty());
+        };
         if let Some(number) = &filter.id_number {
             // The hot path: an exact identity lookup served by the unique index alone.
             let items = self.residents_by_identity(number).await?;
-            // Every other filter still applies, in memory: at most one row per identity type.
-            let under = filter.under.as_deref().map(subtree_prefix);
+            // Every other filter and the scope still apply, in memory: at most one row per
+            // identity type.
             let items = items
                 .into_iter()
                 .filter(|r| {
                     let x = &r.record;
                     page.after.is_none_or(|a| r.id > a)
+                        && scope.resident.is_none_or(|id| r.id == id)
                         && filter.sex.is_none_or(|s| x.sex == s)
-                        && under.is_none_or(|u| x.community_code.starts_with(u))
+                        && under
+                            .as_deref()
+                            .is_none_or(|u| x.community_code.starts_with(u))
                         && filter.name.as_deref().is_none_or(|n| x.name.starts_with(n))
                         && filter.born_from.is_none_or(|d| x.birth_date >= d)
                         && filter.born_to.is_none_or(|d| x.birth_date <= d)
@@ -544,9 +642,8 @@ impl Store {
             WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) \
             AND ($3 IS NULL OR name LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR sex = $4) \
             AND ($5 IS NULL OR birth_date >= $5) AND ($6 IS NULL OR birth_date <= $6) \
-            AND ($7 IS NULL OR residence = $7) AND id > $8 ORDER BY id LIMIT $9";
-        let under = filter.under.as_deref().map(subtree_prefix);
-        let upper = under.map(prefix_upper);
+            AND ($7 IS NULL OR residence = $7) AND ($10 IS NULL OR id = $10) AND id > $8 ORDER BY id LIMIT $9";
+        let upper = under.as_deref().map(prefix_upper);
         let name = filter.name.as_deref().map(prefix_pattern);
         let rows: Vec<ResidentRaw> = on_pool!(self, p => sqlx::query_as(SQL)
             .bind(under)
@@ -558,6 +655,7 @@ impl Store {
             .bind(filter.residence.map(Residence::as_str))
             .bind(page.after.unwrap_or(0))
             .bind(i64::from(page.limit) + 1)
+            .bind(scope.resident)
             .fetch_all(p).await?);
         Ok(paged(convert(rows)?, page.limit))
     }
@@ -577,12 +675,18 @@ impl Store {
         &self,
         under: Option<&str>,
         as_of: NaiveDate,
+        scope: &Scope,
     ) -> Result<Vec<PyramidBar>> {
         const SQL: &str = "SELECT sex, birth_date, COUNT(*) FROM residents \
-            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) GROUP BY sex, birth_date";
-        let under = under.map(subtree_prefix);
-        let upper = under.map(prefix_upper);
-        let rows: Vec<(String, NaiveDate, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
+            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) AND ($3 IS NULL OR id = $3) \
+            GROUP BY sex, birth_date";
+        let rows: Vec<(String, NaiveDate, i64)> = match visible_subtree(scope, under) {
+            None => Vec::new(),
+            Some(under) => {
+                let upper = under.as_deref().map(prefix_upper);
+                on_pool!(self, p => sqlx::query_as(SQL).bind(under.as_deref()).bind(upper.as_deref()).bind(scope.resident).fetch_all(p).await?)
+            }
+        };
         let mut bars: Vec<PyramidBar> = (0..18)
             .map(|band| PyramidBar {
                 band_start: band * 5,
@@ -603,13 +707,21 @@ impl Store {
     }
 
     /// Institutions by kind, with beds, negative-pressure rooms and fever clinics, in the subtree of `under`.
-    pub async fn institution_summary(&self, under: Option<&str>) -> Result<Vec<KindSummary>> {
+    pub async fn institution_summary(
+        &self,
+        under: Option<&str>,
+        scope: &Scope,
+    ) -> Result<Vec<KindSummary>> {
         const SQL: &str = "SELECT kind, COUNT(*), CAST(COALESCE(SUM(beds), 0) AS BIGINT), CAST(COALESCE(SUM(negative_pressure_rooms), 0) AS BIGINT), \
             CAST(COALESCE(SUM(CASE WHEN fever_clinic THEN 1 ELSE 0 END), 0) AS BIGINT) FROM institutions \
-            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) GROUP BY kind ORDER BY kind";
-        let under = under.map(subtree_prefix);
-        let upper = under.map(prefix_upper);
-        let rows: Vec<(String, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
+            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) AND ($3 IS NULL OR code = $3) \
+            GROUP BY kind ORDER BY kind";
+        let Some(under) = visible_subtree(scope, under) else {
+            return Ok(Vec::new());
+        };
+        let upper = under.as_deref().map(prefix_upper);
+        let rows: Vec<(String, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under.as_deref())
+            .bind(upper.as_deref()).bind(scope.institution.as_deref()).fetch_all(p).await?);
         rows.into_iter()
             .map(|(kind, count, beds, npr, fever)| {
                 Ok(KindSummary {
@@ -627,12 +739,17 @@ impl Store {
     pub async fn practitioner_summary(
         &self,
         under: Option<&str>,
+        scope: &Scope,
     ) -> Result<Vec<(PractitionerKind, i64)>> {
         const SQL: &str = "SELECT p.kind, COUNT(*) FROM practitioners p JOIN institutions i ON i.code = p.institution_code \
-            WHERE ($1 IS NULL OR (i.community_code >= $1 AND i.community_code < $2)) GROUP BY p.kind ORDER BY p.kind";
-        let under = under.map(subtree_prefix);
-        let upper = under.map(prefix_upper);
-        let rows: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under).bind(upper.as_deref()).fetch_all(p).await?);
+            WHERE ($1 IS NULL OR (i.community_code >= $1 AND i.community_code < $2)) AND ($3 IS NULL OR i.code = $3) \
+            GROUP BY p.kind ORDER BY p.kind";
+        let Some(under) = visible_subtree(scope, under) else {
+            return Ok(Vec::new());
+        };
+        let upper = under.as_deref().map(prefix_upper);
+        let rows: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(SQL).bind(under.as_deref())
+            .bind(upper.as_deref()).bind(scope.institution.as_deref()).fetch_all(p).await?);
         rows.into_iter()
             .map(|(k, n)| Ok((code("kind", &k, PractitionerKind::parse)?, n)))
             .collect()
@@ -676,4 +793,14 @@ pub struct KindSummary {
     pub negative_pressure_rooms: i64,
     /// How many run a fever clinic.
     pub fever_clinics: i64,
+}
+
+/// The subtree prefix a query may cover: `Some(None)` for the whole city, `Some(Some(p))` for
+/// codes starting with `p`, `None` when the filter lies outside the scope (nothing visible).
+fn visible_subtree(scope: &Scope, under: Option<&str>) -> Option<Option<String>> {
+    match scope.narrow(under) {
+        Subtree::All => Some(None),
+        Subtree::Prefix(p) => Some(Some(p)),
+        Subtree::Empty => None,
+    }
 }

@@ -125,6 +125,7 @@ impl From<AppError> for ApiError {
                 errors: vec![f],
             },
             AppError::Unauthorized => ApiError::unauthorized(),
+            AppError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", why),
             AppError::Store(e) => ApiError::internal(&e),
         }
     }

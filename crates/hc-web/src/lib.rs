@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub max_import_bytes: usize,
     /// Mark session cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Password rules, lockout, timeouts, second factor.
+    pub policy: hc_core::access::SecurityPolicy,
 }
 
 impl Default for WebConfig {
@@ -46,6 +48,7 @@ impl Default for WebConfig {
             max_body_bytes: 1 << 20,
             max_import_bytes: 64 << 20,
             secure_cookies: false,
+            policy: hc_core::access::SecurityPolicy::default(),
         }
     }
 }
@@ -94,7 +97,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
     });
-    axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -20,6 +20,10 @@ pub struct FileConfig {
     pub max_import_bytes: Option<usize>,
     /// Mark cookies Secure (behind HTTPS).
     pub secure_cookies: Option<bool>,
+    /// Account security: `password_profile` (`dengbao` or `asvs`), `lockout_attempts`,
+    /// `lockout_minutes`, `idle_minutes`, `absolute_hours`, `totp_for_admins`,
+    /// `break_glass_minutes`. Unset keys keep the 等保 2.0 level-3 defaults.
+    pub security: Option<hc_core::access::SecurityPolicy>,
 }
 
 impl FileConfig {
@@ -101,6 +105,7 @@ impl Config {
                 .secure_cookies
                 .or(file.secure_cookies)
                 .unwrap_or(defaults.secure_cookies),
+            policy: file.security.unwrap_or_default(),
         };
         if web.max_body_bytes < 1024 {
             bail!("max_body_bytes must be at least 1024");

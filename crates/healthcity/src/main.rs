@@ -4,6 +4,7 @@
 //! series that `detect` could not evaluate); 2 an input file that cannot be read or bad
 //! method parameters.
 
+use hc_app::audit::Caller;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,10 +88,15 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         batch_size: usize,
     },
-    /// Manage accounts.
+    /// Manage accounts (audited as the command line, `cli`).
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+    /// Manage API tokens for systems (hospital information systems, pharmacy feeds).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Run an outbreak-detection method on counts from a CSV file (no database needed).
     Detect(analysis::DetectArgs),
@@ -102,24 +108,61 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum UserAction {
-    /// Create an account. The password is read from HEALTHCITY_PASSWORD or the first line of standard input.
+    /// Create an account. With HEALTHCITY_PASSWORD set, that is its password; otherwise a
+    /// one-time password is generated, printed, and must be changed at the first login.
     Add {
         username: String,
-        /// admin, analyst, clinician or viewer.
-        #[arg(long, default_value = "viewer")]
+        /// admin, commission, district_bureau, cdc_analyst, institution_staff, family_doctor,
+        /// inspector, auditor or resident.
+        #[arg(long)]
         role: String,
+        /// Org-unit code whose subtree the account sees (district_bureau, family_doctor, …).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Institution code the account works for.
+        #[arg(long)]
+        institution: Option<String>,
+        /// For role resident: the resident's id.
+        #[arg(long)]
+        resident_id: Option<i64>,
         /// Name shown in the UI.
         #[arg(long, default_value = "")]
         display_name: String,
     },
     /// List accounts.
     List,
-    /// Set a new password (read like `add`); ends the account's sessions.
-    Passwd { username: String },
+    /// Replace the password with a printed one-time password; ends the account's sessions.
+    ResetPassword { username: String },
     /// Stop an account from logging in; ends its sessions.
     Disable { username: String },
-    /// Allow a disabled account to log in again.
+    /// Allow a disabled or locked account to log in again.
     Enable { username: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenAction {
+    /// Create a token; prints the token alone on standard output (it is shown only once).
+    Create {
+        /// The system it is for.
+        #[arg(long)]
+        name: String,
+        /// Role code (not admin, auditor or resident).
+        #[arg(long)]
+        role: String,
+        /// Org-unit code whose subtree it sees.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Institution code it speaks for.
+        #[arg(long)]
+        institution: Option<String>,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 365)]
+        expires_days: u32,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name or id.
+    Revoke { token: String },
 }
 
 fn parse_kind(s: &str) -> Result<ImportKind, String> {
@@ -206,7 +249,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             batch_size,
         } => import(&store, kind, file, rejects, batch_size).await,
         Command::User { action } => {
-            user(&store, action).await?;
+            user(&store, &cfg.web.policy, action).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { action } => {
+            token(&store, action).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Detect(args) => Ok(analysis::detect(&args)),
@@ -267,10 +314,6 @@ async fn serve(cfg: &Config, store: hc_store::Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo account printed for the user to log in with.
-const DEMO_USER: &str = "admin";
-const DEMO_PASSWORD: &str = "healthcity";
-
 async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     if store.totals().await?.residents > 0 {
@@ -320,15 +363,127 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             report.residents
         );
     }
-    match hc_app::accounts::create_user(store, DEMO_USER, "演示管理员", DEMO_PASSWORD, "admin")
-        .await
-    {
-        Ok(_) | Err(hc_app::AppError::Conflict(_)) => {}
-        Err(e) => return Err(e).context("creating the demo account"),
+    demo_accounts(cfg, store).await?;
+    Ok(())
+}
+
+/// The password of every demo account but the administrator (README, "Demo accounts").
+const DEMO_PASSWORD: &str = "Demo-2026!";
+
+/// Creates the demo's accounts on the first run: an administrator with a one-time password
+/// and a second factor (both printed once), and one account per other role, scoped to the
+/// first district, its first 社康 and one of its residents.
+async fn demo_accounts(cfg: &Config, store: &hc_store::Store) -> anyhow::Result<()> {
+    if !store.users().await?.is_empty() {
+        println!(
+            "Open http://{}/ and log in (demo accounts: see README, password {DEMO_PASSWORD}).",
+            cfg.listen
+        );
+        return Ok(());
+    }
+    let cli = Caller::cli();
+    let city = hc_core::access::Scope::city();
+    let district = store
+        .orgunit_codes(hc_core::model::OrgLevel::District)
+        .await?
+        .into_iter()
+        .next()
+        .context("the demo city has no district")?;
+    let chc = store
+        .institutions(
+            &hc_store::InstitutionFilter {
+                kind: Some(hc_core::model::InstitutionKind::Chc),
+                under: Some(district.clone()),
+                ..Default::default()
+            },
+            hc_store::Page {
+                after: None,
+                limit: 1,
+            },
+            &city,
+        )
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .context("the demo district has no community health centre")?;
+    let resident = store
+        .residents(
+            &hc_store::ResidentFilter {
+                under: Some(chc.record.community_code.clone()),
+                ..Default::default()
+            },
+            hc_store::Page {
+                after: None,
+                limit: 1,
+            },
+            &city,
+        )
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .context("the demo community has no resident")?;
+    let policy = &cfg.web.policy;
+    let admin = hc_app::accounts::create_user(
+        store,
+        policy,
+        &cli,
+        hc_app::accounts::NewAccount {
+            username: "admin".into(),
+            display_name: "系统管理员".into(),
+            role: "admin".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .context("creating the demo administrator")?;
+    let account = |username: &str, display: &str, role: &str| hc_app::accounts::NewAccount {
+        username: username.into(),
+        display_name: display.into(),
+        password: Some(DEMO_PASSWORD.into()),
+        role: role.into(),
+        ..Default::default()
+    };
+    let people = [
+        account("commission", "市卫健委 王主任", "commission"),
+        hc_app::accounts::NewAccount {
+            scope_orgunit: Some(district.clone()),
+            ..account("district", "区卫健局 李科长", "district_bureau")
+        },
+        account("cdc", "疾控中心 赵医师", "cdc_analyst"),
+        hc_app::accounts::NewAccount {
+            scope_institution: Some(chc.record.code.clone()),
+            ..account("staff", "社康中心 陈护士", "institution_staff")
+        },
+        hc_app::accounts::NewAccount {
+            scope_institution: Some(chc.record.code.clone()),
+            ..account("doctor", "家庭医生 刘医生", "family_doctor")
+        },
+        account("inspector", "卫生监督所 周监督员", "inspector"),
+        account("auditor", "安全审计员 吴审计", "auditor"),
+        hc_app::accounts::NewAccount {
+            resident_id: Some(resident.id),
+            ..account("resident", "居民", "resident")
+        },
+    ];
+    for a in people {
+        let username = a.username.clone();
+        hc_app::accounts::create_user(store, policy, &cli, a)
+            .await
+            .with_context(|| format!("creating the demo account {username}"))?;
+    }
+    println!("Open http://{}/ and log in.", cfg.listen);
+    println!(
+        "  admin: one-time password {} (change it at the first login)",
+        admin.one_time_password.unwrap_or_default()
+    );
+    if let Some(uri) = admin.totp_uri {
+        println!("  admin second factor: enrol in an authenticator app: {uri}");
     }
     println!(
-        "Open http://{}/ and log in as {DEMO_USER} / {DEMO_PASSWORD}",
-        cfg.listen
+        "  commission, district ({district}), cdc, staff / doctor ({}), inspector, auditor, resident: password {DEMO_PASSWORD}",
+        chc.record.code
     );
     Ok(())
 }
@@ -445,65 +600,155 @@ async fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_password() -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var("HEALTHCITY_PASSWORD") {
-        return Ok(p);
-    }
-    if std::io::stdin().is_terminal() {
-        eprint!("password: ");
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-async fn user(store: &hc_store::Store, action: UserAction) -> anyhow::Result<()> {
+async fn user(
+    store: &hc_store::Store,
+    policy: &hc_core::access::SecurityPolicy,
+    action: UserAction,
+) -> anyhow::Result<()> {
+    let cli = Caller::cli();
     match action {
         UserAction::Add {
             username,
             role,
+            scope,
+            institution,
+            resident_id,
             display_name,
         } => {
-            let password = read_password()?;
-            hc_app::accounts::create_user(store, &username, &display_name, &password, &role)
-                .await?;
+            let password = std::env::var("HEALTHCITY_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let created = hc_app::accounts::create_user(
+                store,
+                policy,
+                &cli,
+                hc_app::accounts::NewAccount {
+                    username: username.clone(),
+                    display_name,
+                    password,
+                    role: role.clone(),
+                    scope_orgunit: scope,
+                    scope_institution: institution,
+                    resident_id,
+                },
+            )
+            .await?;
             println!("created {username} ({role})");
+            if let Some(p) = created.one_time_password {
+                println!("one-time password (to be changed at the first login): {p}");
+            }
+            if let Some(uri) = created.totp_uri {
+                println!("second factor: enrol this in an authenticator app: {uri}");
+            }
         }
         UserAction::List => {
             println!(
-                "{:<24} {:<10} {:<8} display name",
-                "username", "role", "status"
+                "{:<20} {:<18} {:<9} {:<34} display name",
+                "username", "role", "status", "scope"
             );
+            let now = chrono::Utc::now().timestamp();
             for u in store.users().await? {
+                let status = if u.disabled {
+                    "disabled"
+                } else if u.locked_until.is_some_and(|t| t > now) {
+                    "locked"
+                } else {
+                    "active"
+                };
                 println!(
-                    "{:<24} {:<10} {:<8} {}",
+                    "{:<20} {:<18} {:<9} {:<34} {}",
                     u.username,
                     u.role,
-                    if u.disabled { "disabled" } else { "active" },
+                    status,
+                    hc_app::accounts::describe_scope(&hc_app::accounts::scope_of(&u)),
                     u.display_name
                 );
             }
         }
-        UserAction::Passwd { username } => {
-            let password = read_password()?;
-            hc_app::accounts::set_password(store, &username, &password).await?;
-            println!("password of {username} changed; its sessions ended");
+        UserAction::ResetPassword { username } => {
+            let password = hc_app::accounts::reset_password(store, &cli, &username).await?;
+            println!(
+                "one-time password of {username} (to be changed at the next login): {password}"
+            );
         }
         UserAction::Disable { username } => {
-            store
-                .set_user_disabled(&username, true)
+            hc_app::accounts::set_disabled(store, &cli, &username, true)
                 .await
                 .with_context(|| format!("user {username}"))?;
             println!("{username} disabled");
         }
         UserAction::Enable { username } => {
-            store
-                .set_user_disabled(&username, false)
+            hc_app::accounts::set_disabled(store, &cli, &username, false)
                 .await
                 .with_context(|| format!("user {username}"))?;
             println!("{username} enabled");
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: &hc_store::Store, action: TokenAction) -> anyhow::Result<()> {
+    let cli = Caller::cli();
+    match action {
+        TokenAction::Create {
+            name,
+            role,
+            scope,
+            institution,
+            expires_days,
+        } => {
+            let (secret, _) = hc_app::accounts::create_token(
+                store,
+                &cli,
+                hc_app::accounts::NewApiToken {
+                    name,
+                    role,
+                    scope_orgunit: scope,
+                    scope_institution: institution,
+                    expires_days: Some(expires_days),
+                },
+            )
+            .await?;
+            println!("{secret}");
+        }
+        TokenAction::List => {
+            println!(
+                "{:<5} {:<24} {:<18} {:<30} {:<10} {:<12} last used",
+                "id", "name", "role", "scope", "status", "expires"
+            );
+            let now = chrono::Utc::now().timestamp();
+            let day = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0)
+                    .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
+            };
+            for t in store.tokens().await? {
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "live"
+                };
+                let scope = hc_app::accounts::describe_scope(&hc_core::access::Scope {
+                    orgunit: t.scope_orgunit.clone(),
+                    institution: t.scope_institution.clone(),
+                    resident: None,
+                });
+                println!(
+                    "{:<5} {:<24} {:<18} {:<30} {:<10} {:<12} {}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    scope,
+                    status,
+                    t.expires_at.map(day).unwrap_or_default(),
+                    t.last_used_at.map_or_else(|| "never".to_owned(), day)
+                );
+            }
+        }
+        TokenAction::Revoke { token } => {
+            let row = hc_app::accounts::revoke_token(store, &cli, &token).await?;
+            println!("token {} ({}) revoked", row.id, row.name);
         }
     }
     Ok(())

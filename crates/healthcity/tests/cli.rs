@@ -118,24 +118,19 @@ async fn users_migrate_and_settings() {
         let add = Command::new(env!("CARGO_BIN_EXE_healthcity"))
             .current_dir(dir.path())
             .env("HEALTHCITY_DATABASE", &db)
+            .env("HEALTHCITY_PASSWORD", "S3cret-pass")
             .args([
                 "user",
                 "add",
                 "li.na",
                 "--role",
-                "analyst",
+                "cdc_analyst",
                 "--display-name",
                 "李娜",
             ])
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
-        add.stdin
-            .as_ref()
-            .unwrap()
-            .write_all(b"s3cret-pass\n")
             .unwrap();
         let o = add.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", text(&o));
@@ -149,7 +144,7 @@ async fn users_migrate_and_settings() {
             .current_dir(dir.path())
             .env("HEALTHCITY_DATABASE", &db)
             .env("HEALTHCITY_PASSWORD", "short")
-            .args(["user", "add", "x1x"])
+            .args(["user", "add", "x1x", "--role", "commission"])
             .output()
             .unwrap();
         assert!(!o.status.success());
@@ -209,7 +204,12 @@ fn demo_builds_a_small_city_and_serves_it() {
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("built the demo city"), "{}", text(&o));
-    assert!(out.contains("log in as admin / healthcity"), "{}", text(&o));
+    assert!(out.contains("admin: one-time password"), "{}", text(&o));
+    assert!(
+        out.contains("otpauth://totp/HealthCity:admin"),
+        "{}",
+        text(&o)
+    );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

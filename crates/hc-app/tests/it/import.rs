@@ -207,7 +207,12 @@ async fn malformed_rows_and_files() {
             sink.items
         );
         assert_eq!(
-            db.store.institution("H0").await.unwrap().record.name,
+            db.store
+                .institution("H0", &hc_store::Scope::city())
+                .await
+                .unwrap()
+                .record
+                .name,
             "Hospital, Nanshan"
         );
 
@@ -282,7 +287,7 @@ C3,社康三,chs,,440305001001,H9,valid,0\n";
         assert!(rejects.contains("5,group_code,"), "unknown lead: {rejects}");
         assert_eq!(
             db.store
-                .institution("C2")
+                .institution("C2", &hc_store::Scope::city())
                 .await
                 .unwrap()
                 .record

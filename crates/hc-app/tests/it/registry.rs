@@ -7,6 +7,14 @@ use hc_store::testkit::{backends, fresh};
 
 use crate::{ORGUNITS, import};
 
+/// A family doctor whose jurisdiction is the whole city.
+fn doctor() -> hc_app::audit::Caller {
+    let mut c = hc_app::audit::Caller::cli();
+    c.principal.role = hc_core::access::Role::FamilyDoctor;
+    c.principal.name = "doctor".into();
+    c
+}
+
 fn resident(id_number: String) -> Resident {
     Resident {
         id_type: IdType::ResidentId,
@@ -26,12 +34,14 @@ async fn one_person_one_record() {
         let db = fresh(b).await.unwrap();
         import(&db.store, ImportKind::OrgUnits, ORGUNITS, 100).await;
         let s = &db.store;
-        let created = hc_app::registry::create_resident(s, resident("11010519491231002x".into()))
-            .await
-            .unwrap();
+        let created =
+            hc_app::registry::create_resident(s, &doctor(), resident("11010519491231002x".into()))
+                .await
+                .unwrap();
         assert_eq!(created.record.id_number, "11010519491231002X", "normalised");
         let again =
-            hc_app::registry::create_resident(s, resident("11010519491231002X".into())).await;
+            hc_app::registry::create_resident(s, &doctor(), resident("11010519491231002X".into()))
+                .await;
         let Err(AppError::Conflict(f)) = again else {
             panic!("{again:?}")
         };
@@ -46,7 +56,7 @@ async fn one_person_one_record() {
         wrong.sex = Sex::M;
         wrong.community_code = "440305001009".into();
         let Err(AppError::Invalid(errs)) =
-            hc_app::registry::update_resident(s, created.id, wrong).await
+            hc_app::registry::update_resident(s, &doctor(), created.id, wrong).await
         else {
             panic!()
         };
@@ -58,13 +68,13 @@ async fn one_person_one_record() {
         let mut moved = resident("11010519491231002X".into());
         moved.community_code = "440305001009".into();
         let Err(AppError::Invalid(errs)) =
-            hc_app::registry::update_resident(s, created.id, moved).await
+            hc_app::registry::update_resident(s, &doctor(), created.id, moved).await
         else {
             panic!()
         };
         assert_eq!(errs[0].field, "community_code");
 
-        let Err(AppError::Invalid(errs)) = hc_app::registry::create_resident(s, {
+        let Err(AppError::Invalid(errs)) = hc_app::registry::create_resident(s, &doctor(), {
             let mut r = resident("110105194912310021".into());
             r.community_code = "440305001".into();
             r
@@ -75,8 +85,13 @@ async fn one_person_one_record() {
         };
         assert!(errs.iter().any(|e| e.field == "id_number"), "{errs:?}");
         assert!(matches!(
-            hc_app::registry::update_resident(s, 999_999, resident("11010519491231002X".into()))
-                .await,
+            hc_app::registry::update_resident(
+                s,
+                &doctor(),
+                999_999,
+                resident("11010519491231002X".into())
+            )
+            .await,
             Err(AppError::NotFound(_))
         ));
         assert_eq!(s.totals().await.unwrap().residents, 1, "{b:?}");

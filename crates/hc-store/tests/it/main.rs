@@ -134,7 +134,7 @@ async fn registry_round_trips_and_filters() {
         let mut after = None;
         loop {
             let page = s
-                .residents(&filter, Page { after, limit: 7 })
+                .residents(&filter, Page { after, limit: 7 }, &hc_store::Scope::city())
                 .await
                 .unwrap();
             seen.extend(page.items.iter().map(|r| r.id));
@@ -157,6 +157,7 @@ async fn registry_round_trips_and_filters() {
                     after: None,
                     limit: 100,
                 },
+                &hc_store::Scope::city(),
             )
             .await
             .unwrap();
@@ -186,7 +187,11 @@ async fn registry_round_trips_and_filters() {
             .unwrap();
         assert_eq!(out.updated, 1);
         assert_eq!(
-            s.resident(existing[0].stored.id).await.unwrap().record.name,
+            s.resident(existing[0].stored.id, &hc_store::Scope::city(), None)
+                .await
+                .unwrap()
+                .record
+                .name,
             "改名"
         );
 
@@ -214,7 +219,10 @@ async fn registry_round_trips_and_filters() {
         );
 
         // Tree counts.
-        let districts = s.orgunit_children(Some("440300"), None).await.unwrap();
+        let districts = s
+            .orgunit_children(Some("440300"), None, &hc_store::Scope::city())
+            .await
+            .unwrap();
         let counts: Vec<(&str, i64, i64, i64)> = districts
             .iter()
             .map(|c| {
@@ -231,10 +239,16 @@ async fn registry_round_trips_and_filters() {
             [("440305", 20, 1, 800), ("440306", 10, 1, 0)],
             "{b:?}"
         );
-        let cities = s.orgunit_children(None, None).await.unwrap();
+        let cities = s
+            .orgunit_children(None, None, &hc_store::Scope::city())
+            .await
+            .unwrap();
         assert_eq!((cities[0].residents, cities[0].institutions), (30, 2));
 
-        let pyramid = s.resident_pyramid(None, d("2026-01-01")).await.unwrap();
+        let pyramid = s
+            .resident_pyramid(None, d("2026-01-01"), &hc_store::Scope::city())
+            .await
+            .unwrap();
         assert_eq!(pyramid.iter().map(|b| b.male + b.female).sum::<i64>(), 30);
         assert_eq!(
             pyramid[9].male + pyramid[9].female,
@@ -242,7 +256,10 @@ async fn registry_round_trips_and_filters() {
             "all are 45-49 in 2026"
         );
 
-        let kinds = s.institution_summary(Some("440305")).await.unwrap();
+        let kinds = s
+            .institution_summary(Some("440305"), &hc_store::Scope::city())
+            .await
+            .unwrap();
         assert_eq!(kinds.len(), 1);
         assert_eq!(
             (kinds[0].kind, kinds[0].beds, kinds[0].fever_clinics),
@@ -260,6 +277,7 @@ async fn registry_round_trips_and_filters() {
                     after: None,
                     limit: 10,
                 },
+                &hc_store::Scope::city(),
             )
             .await
             .unwrap();
@@ -280,6 +298,7 @@ async fn registry_round_trips_and_filters() {
                     after: None,
                     limit: 10,
                 },
+                &hc_store::Scope::city(),
             )
             .await
             .unwrap();
@@ -311,6 +330,7 @@ async fn validity_interval_filters_org_units() {
                         after: None,
                         limit: 10,
                     },
+                    &hc_store::Scope::city(),
                 )
                 .await
                 .unwrap()
@@ -325,33 +345,132 @@ async fn validity_interval_filters_org_units() {
     }
 }
 
+fn new_user(name: &str) -> hc_store::NewUser<'_> {
+    hc_store::NewUser {
+        username: name,
+        display_name: "管理员",
+        password_hash: "$argon2id$x",
+        role: "admin",
+        scope_orgunit: None,
+        scope_institution: None,
+        resident_id: None,
+        totp_secret: None,
+        must_change_password: false,
+    }
+}
+
 #[tokio::test]
 async fn accounts_and_sessions() {
     for b in backends() {
         let db = fresh(b).await.unwrap();
         let s = &db.store;
-        let id = s
-            .create_user("admin", "管理员", "$argon2id$x", "admin")
-            .await
-            .unwrap();
+        let id = s.create_user(&new_user("admin")).await.unwrap();
         assert!(matches!(
-            s.create_user("admin", "x", "y", "admin").await,
+            s.create_user(&new_user("admin")).await,
             Err(StoreError::Conflict { .. })
         ));
-        s.create_session("tok", id, 3600).await.unwrap();
-        assert_eq!(s.session_user("tok").await.unwrap().username, "admin");
+        s.create_session("tok", id, 3600, Some("10.0.0.1"))
+            .await
+            .unwrap();
+        assert_eq!(s.session("tok").await.unwrap().user.username, "admin");
         s.set_user_disabled("admin", true).await.unwrap();
         assert!(
-            matches!(s.session_user("tok").await, Err(StoreError::NotFound)),
+            matches!(s.session("tok").await, Err(StoreError::NotFound)),
             "{b:?}"
         );
-        s.create_session("expired", id, -10).await.unwrap();
+        s.create_session("expired", id, -10, None).await.unwrap();
         s.set_user_disabled("admin", false).await.unwrap();
         assert!(matches!(
-            s.session_user("expired").await,
+            s.session("expired").await,
             Err(StoreError::NotFound)
         ));
         assert_eq!(s.users().await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only_and_queryable() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        for (actor, action, resident) in [
+            ("a", "read", Some(7)),
+            ("b", "login", None),
+            ("a", "export", Some(8)),
+        ] {
+            s.audit(hc_store::AuditEvent {
+                actor: actor.into(),
+                actor_kind: "user",
+                action,
+                entity: "resident",
+                resident_id: resident,
+                outcome: "ok",
+                flagged: action == "export",
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        let all = s
+            .audit_events(&hc_store::AuditFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["export", "login", "read"]
+        );
+        let by_a = s
+            .audit_events(&hc_store::AuditFilter {
+                actor: Some("a".into()),
+                resident_id: Some(7),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_a.len(), 1);
+        // Neither UPDATE nor DELETE gets through, whatever the statement.
+        let (upd, del) = match s.raw_execute("UPDATE audit_events SET actor = 'x'").await {
+            Err(_) => (
+                true,
+                s.raw_execute("DELETE FROM audit_events").await.is_err(),
+            ),
+            Ok(()) => (false, false),
+        };
+        assert!(upd && del, "{b:?}: the trail could be changed");
+        assert_eq!(
+            s.audit_events(&hc_store::AuditFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+            3
+        );
+        // Reviews: only of flagged events, once.
+        let flagged = all[0].id;
+        assert!(matches!(
+            s.review_audit(all[1].id, "aud", "ok").await,
+            Err(StoreError::NotFound)
+        ));
+        s.review_audit(flagged, "aud", "checked").await.unwrap();
+        assert!(matches!(
+            s.review_audit(flagged, "aud", "again").await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let unreviewed = s
+            .audit_events(&hc_store::AuditFilter {
+                unreviewed: true,
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(unreviewed.is_empty());
     }
 }
 

@@ -349,7 +349,7 @@ pub struct PractitionerOut {
     pub id: i64,
     /// Identity document type.
     pub id_type: String,
-    /// Identity number, masked unless an administrator asks with `unmask=true`.
+    /// Identity number, masked.
     pub id_number: String,
     /// Name.
     pub name: String,
@@ -427,22 +427,22 @@ impl ResidentInput {
     }
 }
 
-/// A stored resident; identity number and phone are masked.
+/// A stored resident; in lists, name, identity number and phone are masked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResidentOut {
     /// Surrogate id.
     pub id: i64,
     /// Identity document type.
     pub id_type: String,
-    /// Identity number, masked unless an administrator asks with `unmask=true`.
+    /// Identity number (masked: `440303********123X`).
     pub id_number: String,
-    /// Name.
+    /// Name (masked: `张*明`).
     pub name: String,
     /// `M` or `F`.
     pub sex: String,
     /// Year of birth.
     pub birth_year: i32,
-    /// Date of birth; only with `unmask=true`, since with the visible digits of a masked
+    /// Date of birth; only in a full record, since with the visible digits of a masked
     /// identity number it would give the whole number away.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
@@ -465,7 +465,11 @@ impl ResidentOut {
             } else {
                 mask_id_number(&r.id_number)
             },
-            name: r.name,
+            name: if unmask {
+                r.name
+            } else {
+                hc_core::access::mask_name(&r.name)
+            },
             sex: r.sex.as_str().into(),
             birth_year: chrono::Datelike::year(&r.birth_date),
             birth_date: unmask.then_some(r.birth_date),
@@ -483,9 +487,252 @@ impl ResidentOut {
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// Login name.
+    #[schema(max_length = 64)]
     pub username: String,
     /// Password.
+    #[schema(max_length = 128)]
     pub password: String,
+    /// TOTP code from the authenticator app (administrators).
+    pub totp: Option<String>,
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    /// The current password.
+    pub current: String,
+    /// The new password.
+    pub password: String,
+}
+
+/// A new account (administrators).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    /// Login name: 3-32 lower-case letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Role code: admin, commission, district_bureau, cdc_analyst, institution_staff,
+    /// family_doctor, inspector, auditor, resident.
+    pub role: String,
+    /// Org-unit code whose subtree the account sees.
+    pub scope_orgunit: Option<String>,
+    /// Institution code the account works for.
+    pub scope_institution: Option<String>,
+    /// For resident accounts: the resident's id.
+    pub resident_id: Option<i64>,
+}
+
+/// A created account; the one-time password is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserCreatedOut {
+    /// Account id.
+    pub id: i64,
+    /// Password to give the person; it must be changed at the first login.
+    pub one_time_password: Option<String>,
+    /// TOTP enrolment URI (administrators).
+    pub totp_uri: Option<String>,
+}
+
+/// A stored account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOut {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role code.
+    pub role: String,
+    /// Scope in words (`city`, `orgunit 440305`, …).
+    pub scope: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// Locked after failed logins until this time (RFC 3339), if locked.
+    pub locked_until: Option<String>,
+    /// Has a TOTP second factor.
+    pub totp: bool,
+    /// Last successful login (RFC 3339).
+    pub last_login_at: Option<String>,
+}
+
+/// A new API token (administrators).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    /// Name: the system it is for.
+    pub name: String,
+    /// Role code.
+    pub role: String,
+    /// Org-unit code whose subtree it sees.
+    pub scope_orgunit: Option<String>,
+    /// Institution code it speaks for.
+    pub scope_institution: Option<String>,
+    /// Days until it expires (default 365).
+    pub expires_days: Option<u32>,
+}
+
+/// A stored API token (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOut {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Role code.
+    pub role: String,
+    /// Org-unit scope.
+    pub scope_orgunit: Option<String>,
+    /// Institution scope.
+    pub scope_institution: Option<String>,
+    /// Creator.
+    pub created_by: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Expires (RFC 3339).
+    pub expires_at: Option<String>,
+    /// Revoked (RFC 3339).
+    pub revoked_at: Option<String>,
+    /// Last used (RFC 3339).
+    pub last_used_at: Option<String>,
+}
+
+/// A created API token: the secret is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenCreatedOut {
+    /// The bearer token.
+    pub token: String,
+    /// The stored token.
+    pub info: TokenOut,
+}
+
+/// Break-the-glass request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassInput {
+    /// The emergency, in at least 10 characters.
+    pub reason: String,
+}
+
+/// A break-the-glass grant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakGlassOut {
+    /// Resident id.
+    pub resident_id: i64,
+    /// Access ends (RFC 3339).
+    pub expires_at: String,
+}
+
+/// An auditor's review of a flagged event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// What the review found.
+    pub note: String,
+}
+
+/// One audit event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditOut {
+    /// Sequence number.
+    pub id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who: username, `token:NAME`, the name tried at a failed login, or `cli`.
+    pub actor: String,
+    /// `user`, `token`, `anonymous` or `system`.
+    pub actor_kind: String,
+    /// Role of the actor.
+    pub role: Option<String>,
+    /// What.
+    pub action: String,
+    /// On what kind of thing.
+    pub entity: String,
+    /// Which one.
+    pub entity_id: Option<String>,
+    /// The resident concerned.
+    pub resident_id: Option<i64>,
+    /// Purpose or reason given.
+    pub purpose: Option<String>,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+    /// Flagged for review.
+    pub flagged: bool,
+    /// Detail.
+    pub detail: Option<String>,
+    /// Reviewer, once reviewed.
+    pub reviewed_by: Option<String>,
+    /// Review note.
+    pub review_note: Option<String>,
+}
+
+/// Epoch seconds as RFC 3339 in China Standard Time.
+pub fn rfc3339(t: i64) -> String {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600);
+    match (chrono::DateTime::from_timestamp(t, 0), cst) {
+        (Some(d), Some(tz)) => d.with_timezone(&tz).to_rfc3339(),
+        _ => t.to_string(),
+    }
+}
+
+impl From<hc_store::AuditRow> for AuditOut {
+    fn from(r: hc_store::AuditRow) -> Self {
+        AuditOut {
+            id: r.id,
+            at: rfc3339(r.at),
+            actor: r.actor,
+            actor_kind: r.actor_kind,
+            role: r.role,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            resident_id: r.resident_id,
+            purpose: r.purpose,
+            client_addr: r.client_addr,
+            outcome: r.outcome,
+            flagged: r.flagged,
+            detail: r.detail,
+            reviewed_by: r.reviewer,
+            review_note: r.review_note,
+        }
+    }
+}
+
+impl From<hc_store::TokenRow> for TokenOut {
+    fn from(t: hc_store::TokenRow) -> Self {
+        TokenOut {
+            id: t.id,
+            name: t.name,
+            role: t.role,
+            scope_orgunit: t.scope_orgunit,
+            scope_institution: t.scope_institution,
+            created_by: t.created_by,
+            created_at: rfc3339(t.created_at),
+            expires_at: t.expires_at.map(rfc3339),
+            revoked_at: t.revoked_at.map(rfc3339),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<hc_store::UserRow> for AccountOut {
+    fn from(u: hc_store::UserRow) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        AccountOut {
+            scope: hc_app::accounts::describe_scope(&hc_app::accounts::scope_of(&u)),
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            disabled: u.disabled,
+            locked_until: u.locked_until.filter(|t| *t > now).map(rfc3339),
+            totp: u.totp_secret.is_some(),
+            last_login_at: u.last_login_at.map(rfc3339),
+        }
+    }
 }
 
 /// A new session.
@@ -497,23 +744,32 @@ pub struct LoginOut {
     pub user: UserOut,
 }
 
-/// The signed-in account.
+/// The signed-in account or token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserOut {
-    /// Login name.
+    /// Login name (`token:NAME` for an API token).
     pub username: String,
     /// Display name.
     pub display_name: String,
-    /// Role.
+    /// Role code.
     pub role: String,
+    /// Root of the visible org-unit subtree; absent for the whole city.
+    pub scope_orgunit: Option<String>,
+    /// The one visible institution.
+    pub scope_institution: Option<String>,
+    /// The password must be changed before anything else.
+    pub must_change_password: bool,
 }
 
-impl From<hc_store::SessionUser> for UserOut {
-    fn from(u: hc_store::SessionUser) -> Self {
+impl From<hc_core::access::Principal> for UserOut {
+    fn from(u: hc_core::access::Principal) -> Self {
         UserOut {
-            username: u.username,
+            username: u.name,
             display_name: u.display_name,
-            role: u.role,
+            role: u.role.as_str().to_owned(),
+            scope_orgunit: u.scope.orgunit,
+            scope_institution: u.scope.institution,
+            must_change_password: u.must_change_password,
         }
     }
 }

@@ -54,7 +54,14 @@ pub async fn import_csv(
     let kind: ImportKind = kind
         .parse()
         .map_err(|e: String| ApiError::bad_field("kind", e))?;
-    let opts = ImportOptions::new(format!("api:{}", user.0.username));
+    let needed = match kind {
+        ImportKind::OrgUnits => hc_core::access::Permission::EditOrgUnits,
+        ImportKind::Residents => hc_core::access::Permission::Import,
+        _ => hc_core::access::Permission::EditInstitutions,
+    };
+    user.0.require(hc_core::access::Permission::Import)?;
+    user.0.require(needed)?;
+    let opts = ImportOptions::new(format!("api:{}", user.0.principal.name));
     let mut sink = CollectRejects {
         items: Vec::new(),
         limit: 1000,
@@ -75,6 +82,17 @@ pub async fn import_csv(
         ImportError::Rejects(io) => ApiError::internal(&io),
         ImportError::Store(st) => st.into(),
     })?;
+    user.0
+        .record(
+            &s.store,
+            hc_app::audit::Event::new("import", "file")
+                .id(report.import_id)
+                .detail(format!(
+                    "{kind:?}: {} rows, {} inserted, {} updated, {} rejected",
+                    report.rows, report.inserted, report.updated, report.rejected
+                )),
+        )
+        .await?;
     Ok(Json(ImportOut {
         import_id: report.import_id,
         rows: report.rows,

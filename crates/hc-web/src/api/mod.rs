@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{ApiError, AppState};
 
+mod access;
 mod auth;
 mod dto;
 mod import;
@@ -28,6 +29,23 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/password", post(auth::change_password))
+        .route("/users", get(access::list_users).post(access::create_user))
+        .route("/users/{username}/{action}", post(access::user_action))
+        .route(
+            "/tokens",
+            get(access::list_tokens).post(access::create_token),
+        )
+        .route(
+            "/tokens/{token}",
+            axum::routing::delete(access::revoke_token),
+        )
+        .route("/audit", get(access::audit))
+        .route("/audit/{id}/review", post(access::review))
+        .route("/residents/{id}/break-glass", post(access::break_glass))
+        .route("/me/record", get(access::my_record))
+        .route("/me/access-log", get(access::my_access_log))
+        .route("/me/export", get(access::my_export))
         .route(
             "/orgunits",
             get(registry::list_orgunits).post(registry::create_orgunit),

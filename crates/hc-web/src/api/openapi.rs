@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
-use super::{auth, import, registry};
+use super::{access, auth, import, registry};
 use crate::error::{Problem, ProblemField};
 
 /// The API description.
@@ -13,7 +13,9 @@ use crate::error::{Problem, ProblemField};
 #[openapi(
     info(title = "HealthCity API", description = "健康城市平台 — registry of a city's health system: org units, institutions, practitioners, residents."),
     paths(
-        auth::login, auth::logout, auth::me,
+        auth::login, auth::logout, auth::me, auth::change_password,
+        access::list_users, access::create_user, access::user_action, access::list_tokens, access::create_token, access::revoke_token,
+        access::audit, access::review, access::break_glass, access::my_record, access::my_access_log, access::my_export,
         registry::list_orgunits, registry::create_orgunit, registry::get_orgunit, registry::update_orgunit, registry::orgunit_children,
         registry::list_institutions, registry::create_institution, registry::get_institution, registry::update_institution,
         registry::list_practitioners, registry::create_practitioner, registry::get_practitioner, registry::update_practitioner,
@@ -21,9 +23,12 @@ use crate::error::{Problem, ProblemField};
         import::import_csv,
     ),
     components(schemas(Problem, ProblemField, OrgUnitInput, OrgUnitOut, UnitCountsOut, InstitutionInput, InstitutionOut,
-        PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut)),
+        PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut,
+        PasswordInput, UserInput, UserCreatedOut, AccountOut, TokenInput, TokenOut, TokenCreatedOut, BreakGlassInput, BreakGlassOut,
+        ReviewInput, AuditOut, access::ResetOut)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"))
+    tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"),
+        (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"))
 )]
 pub struct ApiDoc;
 
@@ -59,9 +64,14 @@ impl Modify for CommonProblems {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let public = path.ends_with("/auth/login");
-            for op in [&mut item.get, &mut item.post, &mut item.put]
-                .into_iter()
-                .flatten()
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
             {
                 let has_body = op.request_body.is_some();
                 let mut add = |code: &str, desc: &str| {

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
+use hc_core::access::Permission;
 use hc_core::model::*;
 use hc_store::{InstitutionFilter, OrgUnitFilter, PractitionerFilter, ResidentFilter};
 use serde::Deserialize;
@@ -65,20 +66,13 @@ fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse 
     )
 }
 
-/// Whether identifiers may be shown in full: administrators who ask for it.
-fn unmask(user: &CurrentUser, asked: Option<bool>) -> Result<bool, ApiError> {
-    match asked {
-        Some(true) if user.0.role == "admin" => Ok(true),
-        Some(true) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "only administrators may unmask identifiers",
-        )),
-        _ => Ok(false),
-    }
+/// Refuses (403) a caller whose role lacks `p`.
+fn require(user: &CurrentUser, p: Permission) -> Result<(), ApiError> {
+    Ok(user.0.require(p)?)
 }
 
-/// Non-administrators may filter by birth date in whole years only.
+/// Callers who may not see identities may filter by birth date in whole years only: with a
+/// day-precise range, the visible digits of a masked number would give the rest away.
 fn whole_year(
     field: &str,
     date: Option<NaiveDate>,
@@ -88,11 +82,14 @@ fn whole_year(
 ) -> Result<(), ApiError> {
     use chrono::Datelike;
     match date {
-        Some(d) if user.0.role != "admin" && (d.month(), d.day()) != (month, day) => {
+        Some(d)
+            if !user.principal().can(Permission::ViewIdentity)
+                && (d.month(), d.day()) != (month, day) =>
+        {
             Err(ApiError::bad_field(
                 field,
                 format!(
-                    "must be {} of a year (whole years only, except for administrators)",
+                    "must be {} of a year (whole years only for roles that do not see identities)",
                     if month == 1 {
                         "January 1"
                     } else {
@@ -135,7 +132,7 @@ pub struct OrgUnitQuery {
     responses((status = 200, body = Page<OrgUnitOut>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_orgunits(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiQuery(q): ApiQuery<OrgUnitQuery>,
 ) -> Result<Json<Page<OrgUnitOut>>, ApiError> {
     let filter = OrgUnitFilter {
@@ -152,7 +149,7 @@ pub async fn list_orgunits(
     };
     let p = s
         .store
-        .orgunits(&filter, page(q.after.as_deref(), q.limit)?)
+        .orgunits(&filter, page(q.after.as_deref(), q.limit)?, u.0.scope())
         .await?;
     Ok(Json(Page::from_paged(p, OrgUnitOut::from)))
 }
@@ -163,10 +160,10 @@ pub async fn list_orgunits(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_orgunit(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiJson(input): ApiJson<OrgUnitInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let stored = hc_app::registry::create_orgunit(&s.store, input.into_domain()?).await?;
+    let stored = hc_app::registry::create_orgunit(&s.store, &u.0, input.into_domain()?).await?;
     Ok(created(
         format!("/api/v1/orgunits/{}", stored.record.code),
         OrgUnitOut::from(stored),
@@ -178,11 +175,13 @@ pub async fn create_orgunit(
     security(("bearer" = [])), responses((status = 200, body = OrgUnitOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_orgunit(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<OrgUnitOut>, ApiError> {
     Ok(Json(
-        hc_app::registry::orgunit(&s.store, &code).await?.into(),
+        hc_app::registry::orgunit(&s.store, &u.0, &code)
+            .await?
+            .into(),
     ))
 }
 
@@ -193,12 +192,12 @@ pub async fn get_orgunit(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_orgunit(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<OrgUnitInput>,
 ) -> Result<Json<OrgUnitOut>, ApiError> {
     Ok(Json(
-        hc_app::registry::update_orgunit(&s.store, &code, input.into_domain()?)
+        hc_app::registry::update_orgunit(&s.store, &u.0, &code, input.into_domain()?)
             .await?
             .into(),
     ))
@@ -218,12 +217,15 @@ pub struct ChildrenQuery {
     responses((status = 200, body = Vec<UnitCountsOut>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn orgunit_children(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ChildrenQuery>,
 ) -> Result<Json<Vec<UnitCountsOut>>, ApiError> {
-    hc_app::registry::orgunit(&s.store, &code).await?;
-    let children = s.store.orgunit_children(Some(&code), q.as_of).await?;
+    hc_app::registry::orgunit(&s.store, &u.0, &code).await?;
+    let children = s
+        .store
+        .orgunit_children(Some(&code), q.as_of, u.0.scope())
+        .await?;
     Ok(Json(children.into_iter().map(Into::into).collect()))
 }
 
@@ -262,7 +264,7 @@ pub struct InstitutionQuery {
     responses((status = 200, body = Page<InstitutionOut>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_institutions(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiQuery(q): ApiQuery<InstitutionQuery>,
 ) -> Result<Json<Page<InstitutionOut>>, ApiError> {
     let filter = InstitutionFilter {
@@ -285,7 +287,7 @@ pub async fn list_institutions(
     };
     let p = s
         .store
-        .institutions(&filter, page(q.after.as_deref(), q.limit)?)
+        .institutions(&filter, page(q.after.as_deref(), q.limit)?, u.0.scope())
         .await?;
     Ok(Json(Page::from_paged(p, InstitutionOut::from)))
 }
@@ -296,10 +298,10 @@ pub async fn list_institutions(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_institution(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiJson(input): ApiJson<InstitutionInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let stored = hc_app::registry::create_institution(&s.store, input.into_domain()?).await?;
+    let stored = hc_app::registry::create_institution(&s.store, &u.0, input.into_domain()?).await?;
     Ok(created(
         format!("/api/v1/institutions/{}", stored.record.code),
         InstitutionOut::from(stored),
@@ -311,11 +313,13 @@ pub async fn create_institution(
     security(("bearer" = [])), responses((status = 200, body = InstitutionOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_institution(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<InstitutionOut>, ApiError> {
     Ok(Json(
-        hc_app::registry::institution(&s.store, &code).await?.into(),
+        hc_app::registry::institution(&s.store, &u.0, &code)
+            .await?
+            .into(),
     ))
 }
 
@@ -326,12 +330,12 @@ pub async fn get_institution(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_institution(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(code): ApiPath<String>,
     ApiJson(input): ApiJson<InstitutionInput>,
 ) -> Result<Json<InstitutionOut>, ApiError> {
     Ok(Json(
-        hc_app::registry::update_institution(&s.store, &code, input.into_domain()?)
+        hc_app::registry::update_institution(&s.store, &u.0, &code, input.into_domain()?)
             .await?
             .into(),
     ))
@@ -352,8 +356,6 @@ pub struct PractitionerQuery {
     pub id_number: Option<String>,
     /// Name starts with.
     pub name: Option<String>,
-    /// Show identity numbers in full (administrators only).
-    pub unmask: Option<bool>,
     /// Cursor from the previous page's `next`.
     #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
@@ -362,7 +364,7 @@ pub struct PractitionerQuery {
     pub limit: Option<u32>,
 }
 
-/// Lists practitioners.
+/// Lists practitioners (identity numbers masked).
 #[utoipa::path(get, path = "/api/v1/practitioners", tag = "registry", params(PractitionerQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<PractitionerOut>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_practitioners(
@@ -370,7 +372,7 @@ pub async fn list_practitioners(
     u: CurrentUser,
     ApiQuery(q): ApiQuery<PractitionerQuery>,
 ) -> Result<Json<Page<PractitionerOut>>, ApiError> {
-    let unmask = unmask(&u, q.unmask)?;
+    require(&u, Permission::ViewRegistry)?;
     let filter = PractitionerFilter {
         kind: code_param(
             "kind",
@@ -384,10 +386,10 @@ pub async fn list_practitioners(
     };
     let p = s
         .store
-        .practitioners(&filter, page(q.after.as_deref(), q.limit)?)
+        .practitioners(&filter, page(q.after.as_deref(), q.limit)?, u.0.scope())
         .await?;
     Ok(Json(Page::from_paged(p, |r| {
-        PractitionerOut::new(r, unmask)
+        PractitionerOut::new(r, false)
     })))
 }
 
@@ -397,37 +399,28 @@ pub async fn list_practitioners(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_practitioner(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiJson(input): ApiJson<PractitionerInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let stored = hc_app::registry::create_practitioner(&s.store, input.into_domain()?).await?;
+    let stored =
+        hc_app::registry::create_practitioner(&s.store, &u.0, input.into_domain()?).await?;
     Ok(created(
         format!("/api/v1/practitioners/{}", stored.id),
         PractitionerOut::new(stored, false),
     ))
 }
 
-/// Options of a single read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadQuery {
-    /// Show identifiers in full (administrators only).
-    pub unmask: Option<bool>,
-}
-
 /// Reads a practitioner.
-#[utoipa::path(get, path = "/api/v1/practitioners/{id}", tag = "registry", params(("id" = i64, Path, description = "Practitioner id"), ReadQuery),
+#[utoipa::path(get, path = "/api/v1/practitioners/{id}", tag = "registry", params(("id" = i64, Path, description = "Practitioner id")),
     security(("bearer" = [])), responses((status = 200, body = PractitionerOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_practitioner(
     State(s): State<AppState>,
     u: CurrentUser,
     ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Result<Json<PractitionerOut>, ApiError> {
-    let unmask = unmask(&u, q.unmask)?;
     Ok(Json(PractitionerOut::new(
-        hc_app::registry::practitioner(&s.store, id).await?,
-        unmask,
+        hc_app::registry::practitioner(&s.store, &u.0, id).await?,
+        false,
     )))
 }
 
@@ -438,11 +431,12 @@ pub async fn get_practitioner(
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_practitioner(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PractitionerInput>,
 ) -> Result<Json<PractitionerOut>, ApiError> {
-    let stored = hc_app::registry::update_practitioner(&s.store, id, input.into_domain()?).await?;
+    let stored =
+        hc_app::registry::update_practitioner(&s.store, &u.0, id, input.into_domain()?).await?;
     Ok(Json(PractitionerOut::new(stored, false)))
 }
 
@@ -461,15 +455,13 @@ pub struct ResidentQuery {
     /// `M` or `F`.
     #[param(pattern = "^(|M|F)$")]
     pub sex: Option<String>,
-    /// Born on or after (YYYY-MM-DD; January 1 unless an administrator).
+    /// Born on or after (YYYY-MM-DD; January 1 for roles that do not see identities).
     pub born_from: Option<NaiveDate>,
-    /// Born on or before (YYYY-MM-DD; December 31 unless an administrator).
+    /// Born on or before (YYYY-MM-DD; December 31 for roles that do not see identities).
     pub born_to: Option<NaiveDate>,
     /// `registered` or `resident`.
     #[param(pattern = "^(|registered|resident)$")]
     pub residence: Option<String>,
-    /// Show identifiers in full (administrators only).
-    pub unmask: Option<bool>,
     /// Cursor from the previous page's `next`.
     #[param(pattern = "^[0-9]+$")]
     pub after: Option<String>,
@@ -478,7 +470,8 @@ pub struct ResidentQuery {
     pub limit: Option<u32>,
 }
 
-/// Lists or searches residents.
+/// Lists or searches residents within the caller's jurisdiction. Names, identity numbers and
+/// phones are always masked here; the full record is `GET /residents/{id}`.
 #[utoipa::path(get, path = "/api/v1/residents", tag = "registry", params(ResidentQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<ResidentOut>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_residents(
@@ -486,8 +479,7 @@ pub async fn list_residents(
     u: CurrentUser,
     ApiQuery(q): ApiQuery<ResidentQuery>,
 ) -> Result<Json<Page<ResidentOut>>, ApiError> {
-    let unmask = unmask(&u, q.unmask)?;
-    // Day-precise birth ranges would let anyone narrow a masked number's hidden digits down.
+    require(&u, Permission::ViewResidents)?;
     whole_year("born_from", q.born_from, 1, 1, &u)?;
     whole_year("born_to", q.born_to, 12, 31, &u)?;
     let filter = ResidentFilter {
@@ -506,9 +498,9 @@ pub async fn list_residents(
     };
     let p = s
         .store
-        .residents(&filter, page(q.after.as_deref(), q.limit)?)
+        .residents(&filter, page(q.after.as_deref(), q.limit)?, u.0.scope())
         .await?;
-    Ok(Json(Page::from_paged(p, |r| ResidentOut::new(r, unmask))))
+    Ok(Json(Page::from_paged(p, |r| ResidentOut::new(r, false))))
 }
 
 /// Registers a resident: one person, one record.
@@ -517,31 +509,30 @@ pub async fn list_residents(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_resident(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiJson(input): ApiJson<ResidentInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let stored =
-        hc_app::registry::create_resident(&s.store, input.into_domain(hc_app::today())?).await?;
+        hc_app::registry::create_resident(&s.store, &u.0, input.into_domain(hc_app::today())?)
+            .await?;
     Ok(created(
         format!("/api/v1/residents/{}", stored.id),
         ResidentOut::new(stored, false),
     ))
 }
 
-/// Reads a resident.
-#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "registry", params(("id" = i64, Path, description = "Resident id"), ReadQuery),
+/// Reads a resident's record. Roles that see identities (CDC analysts, institution staff,
+/// family doctors) get it in clear, and the read is audited; others get it masked. Outside the
+/// caller's jurisdiction the record is not found, unless the caller broke the glass for it.
+#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "registry", params(("id" = i64, Path, description = "Resident id")),
     security(("bearer" = [])), responses((status = 200, body = ResidentOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_resident(
     State(s): State<AppState>,
     u: CurrentUser,
     ApiPath(id): ApiPath<i64>,
-    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Result<Json<ResidentOut>, ApiError> {
-    let unmask = unmask(&u, q.unmask)?;
-    Ok(Json(ResidentOut::new(
-        hc_app::registry::resident(&s.store, id).await?,
-        unmask,
-    )))
+    let view = hc_app::registry::resident(&s.store, &u.0, id).await?;
+    Ok(Json(ResidentOut::new(view.resident, view.full)))
 }
 
 /// Replaces a resident.
@@ -551,12 +542,12 @@ pub async fn get_resident(
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_resident(
     State(s): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ResidentInput>,
 ) -> Result<Json<ResidentOut>, ApiError> {
     let stored =
-        hc_app::registry::update_resident(&s.store, id, input.into_domain(hc_app::today())?)
+        hc_app::registry::update_resident(&s.store, &u.0, id, input.into_domain(hc_app::today())?)
             .await?;
-    Ok(Json(ResidentOut::new(stored, false)))
+    Ok(Json(ResidentOut::new(stored, true)))
 }

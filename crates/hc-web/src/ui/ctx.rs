@@ -6,6 +6,9 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use chrono::NaiveDate;
 
+use hc_app::audit::Caller;
+use hc_core::access::{Permission, Scope};
+
 use super::error::UiError;
 use super::fmt;
 use crate::AppState;
@@ -25,6 +28,14 @@ pub struct UserView {
     pub role: String,
 }
 
+/// A scope that sees nothing: what a page without a signed-in user queries with.
+fn nothing() -> Scope {
+    Scope {
+        resident: Some(-1),
+        ..Scope::default()
+    }
+}
+
 /// What every template needs besides its own data.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -38,23 +49,65 @@ pub struct Ctx {
     pub nav: &'static str,
     /// Today in China Standard Time.
     pub today: NaiveDate,
+    /// The signed-in caller, for use cases and the audit trail.
+    pub caller: Option<Caller>,
+    /// What the caller may see (nothing without a caller).
+    pub scope: Scope,
+    /// The CSRF token every form of the page carries.
+    pub csrf: String,
 }
 
 impl Ctx {
     /// A context for `path` in `lang`, with or without a user.
-    pub fn new(lang: Lang, user: Option<&hc_store::SessionUser>, path: &str) -> Ctx {
+    pub fn new(lang: Lang, caller: Option<Caller>, path: &str) -> Ctx {
         let mut ctx = Ctx {
             lang,
             user: None,
             path: path.to_owned(),
             nav: nav_of(path),
             today: hc_app::today(),
+            scope: caller
+                .as_ref()
+                .map_or_else(nothing, |c| c.principal.scope.clone()),
+            caller: None,
+            csrf: String::new(),
         };
-        ctx.user = user.map(|u| UserView {
-            name: u.display_name.clone(),
-            role: ctx.label("role", &u.role),
+        ctx.user = caller.as_ref().map(|c| UserView {
+            name: c.principal.display_name.clone(),
+            role: ctx.label("role", c.principal.role.as_str()),
         });
+        ctx.caller = caller;
         ctx
+    }
+
+    /// Whether the signed-in caller has `p` (the navigation shows only what a role may use).
+    pub fn can(&self, p: Permission) -> bool {
+        self.caller.as_ref().is_some_and(|c| c.principal.can(p))
+    }
+
+    /// Navigation: the registry pages (overview, areas, institutions).
+    pub fn nav_registry(&self) -> bool {
+        self.can(Permission::ViewRegistry)
+    }
+
+    /// Navigation: the resident search.
+    pub fn nav_residents(&self) -> bool {
+        self.can(Permission::ViewResidents)
+    }
+
+    /// Navigation: the audit log.
+    pub fn nav_audit(&self) -> bool {
+        self.can(Permission::ReadAudit)
+    }
+
+    /// Navigation: one's own record.
+    pub fn nav_me(&self) -> bool {
+        self.can(Permission::OwnRecord)
+    }
+
+    /// The signed-in caller; pages behind the login always have one.
+    pub fn caller(&self) -> Result<&Caller, UiError> {
+        self.caller.as_ref().ok_or(UiError::Internal)
     }
 
     /// The message `key` in the page's locale.
@@ -123,6 +176,9 @@ fn nav_of(path: &str) -> &'static str {
         "orgunits" => "orgunits",
         "institutions" => "institutions",
         "residents" => "residents",
+        "audit" => "audit",
+        "me" => "me",
+        "account" => "account",
         _ => "",
     }
 }
@@ -151,8 +207,19 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map_or("/", |p| p.as_str())
             .to_owned();
+        let csrf = crate::auth::cookie(&parts.headers, crate::auth::SESSION_COOKIE)
+            .map(crate::auth::csrf_token)
+            .unwrap_or_default();
         match Option::<CurrentUser>::from_request_parts(parts, state).await {
-            Ok(Some(CurrentUser(user))) => Ok(Ctx::new(lang, Some(&user), &path)),
+            Ok(Some(CurrentUser(caller))) => {
+                let must_change = caller.principal.must_change_password;
+                let mut ctx = Ctx::new(lang, Some(caller), &path);
+                ctx.csrf = csrf;
+                if must_change && !path.starts_with("/account/password") {
+                    return Err(super::page::redirect("/account/password"));
+                }
+                Ok(ctx)
+            }
             Ok(None) => Err(super::page::redirect(&login_url(&path))),
             Err(e) => {
                 tracing::error!(status = %e.status(), "checking the session failed");

@@ -26,6 +26,8 @@ pub enum UiError {
         /// Its code or id as given.
         code: String,
     },
+    /// The role may not use this page (403).
+    Forbidden,
     /// The server failed (500); the detail is logged, not shown.
     Internal,
 }
@@ -52,6 +54,7 @@ impl UiError {
         match self {
             UiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             UiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            UiError::Forbidden => StatusCode::FORBIDDEN,
             UiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +78,10 @@ impl UiError {
             UiError::NotFound { what, code } => (
                 ctx.t("errors.not_found_title").to_owned(),
                 ctx.tf("errors.not_found", &[("what", ctx.t(what)), ("code", code)]),
+            ),
+            UiError::Forbidden => (
+                ctx.t("errors.forbidden_title").to_owned(),
+                ctx.t("errors.forbidden").to_owned(),
             ),
             UiError::Internal => (
                 ctx.t("errors.internal_title").to_owned(),
@@ -114,6 +121,7 @@ impl From<hc_app::AppError> for UiError {
                 what: "what.record",
                 code: String::new(),
             },
+            hc_app::AppError::Forbidden(_) => UiError::Forbidden,
             other => {
                 tracing::error!(error = %other, "use case failed behind a page");
                 UiError::Internal

@@ -6,6 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hc_core::access::Permission;
 use hc_core::model::{HospitalGrade, Institution, InstitutionKind, LicenceStatus, mask_id_number};
 use hc_store::{InstitutionFilter, Page, PractitionerFilter, Store};
 use serde::Deserialize;
@@ -73,6 +74,9 @@ pub async fn list(
     State(state): State<AppState>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
+    if !ctx.can(Permission::ViewRegistry) {
+        return UiError::Forbidden.render(&ctx);
+    }
     match build_list(&ctx, &state.store, q).await {
         Ok(p) => page::html(StatusCode::OK, &p),
         Err(e) => e.render(&ctx),
@@ -109,13 +113,13 @@ async fn build_list(
     let after = shared::cursor(&shared::opt(q.after))?;
 
     let scope = match &under {
-        Some(c) => Some(shared::unit(store, c).await?),
+        Some(c) => Some(shared::unit(store, &ctx.scope, c).await?),
         None => None,
     };
     let group_note = match &group {
         Some(g) => {
             let lead = store
-                .institution(g)
+                .institution(g, &ctx.scope)
                 .await
                 .map_err(UiError::store("what.institution", g))?;
             ctx.tf("institutions.group_note", &[("name", &lead.record.name)])
@@ -137,10 +141,12 @@ async fn build_list(
                 after,
                 limit: PAGE_SIZE,
             },
+            &ctx.scope,
         )
         .await?;
     let names = shared::unit_names(
         store,
+        &ctx.scope,
         paged
             .items
             .iter()
@@ -272,6 +278,9 @@ struct DetailPage {
 
 /// `GET /institutions/{code}`.
 pub async fn detail(ctx: Ctx, State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    if !ctx.can(Permission::ViewRegistry) {
+        return UiError::Forbidden.render(&ctx);
+    }
     match build_detail(&ctx, &state.store, &code).await {
         Ok(p) => page::html(StatusCode::OK, &p),
         Err(e) => e.render(&ctx),
@@ -280,20 +289,27 @@ pub async fn detail(ctx: Ctx, State(state): State<AppState>, Path(code): Path<St
 
 async fn build_detail(ctx: &Ctx, store: &Store, code: &str) -> Result<DetailPage, UiError> {
     let inst = store
-        .institution(code)
+        .institution(code, &ctx.scope)
         .await
         .map_err(UiError::store("what.institution", code))?
         .record;
-    let community = shared::unit(store, &inst.community_code).await.ok();
+    let community = shared::unit(store, &ctx.scope, &inst.community_code)
+        .await
+        .ok();
     let mut crumbs = vec![Link {
         href: "/institutions".into(),
         text: ctx.t("nav.institutions").to_owned(),
     }];
     if let Some(c) = &community {
-        crumbs.extend(shared::lineage(store, c).await?.into_iter().map(|u| Link {
-            href: format!("/institutions?under={}", fmt::enc(&u.code)),
-            text: u.name,
-        }));
+        crumbs.extend(
+            shared::lineage(store, &ctx.scope, c)
+                .await?
+                .into_iter()
+                .map(|u| Link {
+                    href: format!("/institutions?under={}", fmt::enc(&u.code)),
+                    text: u.name,
+                }),
+        );
     }
 
     let members_page = store
@@ -306,6 +322,7 @@ async fn build_detail(ctx: &Ctx, store: &Store, code: &str) -> Result<DetailPage
                 after: None,
                 limit: MEMBERS_SHOWN,
             },
+            &ctx.scope,
         )
         .await?;
     let members = members_page
@@ -334,6 +351,7 @@ async fn build_detail(ctx: &Ctx, store: &Store, code: &str) -> Result<DetailPage
                 after: None,
                 limit: STAFF_SHOWN,
             },
+            &ctx.scope,
         )
         .await?;
     let staff = staff_page
@@ -392,7 +410,7 @@ async fn facts(
             "institutions.group_lead",
             ctx.t("institutions.leads_group"),
         ),
-        Some(g) => match store.institution(g).await {
+        Some(g) => match store.institution(g, &ctx.scope).await {
             Ok(l) => Fact::new(ctx, "institutions.group_lead", l.record.name)
                 .link(format!("/institutions/{}", fmt::enc(g))),
             Err(hc_store::StoreError::NotFound) => Fact::new(ctx, "institutions.group_lead", g),

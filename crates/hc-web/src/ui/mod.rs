@@ -17,6 +17,10 @@
 //! | `GET /institutions/{code}` | one institution, its group and practitioners |
 //! | `GET /residents?id_number=&name=&under=&sex=&after=` | resident search (masked) |
 //! | `GET /residents/{id}` | one resident (masked) |
+//! | `GET /audit?actor=&resident_id=&action=&from=&to=&unreviewed=&before=` | audit log (auditors) |
+//! | `POST /audit/{id}/review` | mark a flagged event reviewed, with a note (auditors) |
+//! | `GET /me?before=` | a resident's own record, who looked at it, and its download |
+//! | `GET/POST /account/password` | change one's password (forced after a reset) |
 //! | `GET /static/…` | stylesheet and icons |
 
 use axum::Router;
@@ -24,13 +28,16 @@ use axum::routing::get;
 
 use crate::AppState;
 
+mod account;
 mod assets;
+mod audit;
 mod chart;
 mod ctx;
 mod error;
 mod fmt;
 mod institutions;
 mod login;
+mod me;
 mod orgunits;
 mod overview;
 mod page;
@@ -49,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/institutions/{code}", get(institutions::detail))
         .route("/residents", get(residents::search))
         .route("/residents/{id}", get(residents::detail))
+        .route("/audit", get(audit::list))
+        .route("/audit/{id}/review", axum::routing::post(audit::review))
+        .route("/me", get(me::page))
+        .route(
+            "/account/password",
+            get(account::form).post(account::submit),
+        )
         .route("/static/app.css", get(assets::css))
         .route("/static/logo.svg", get(assets::logo))
         .route("/static/favicon.svg", get(assets::logo))

@@ -6,6 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hc_core::access::Permission;
 use hc_store::Store;
 use serde::Deserialize;
 
@@ -66,6 +67,9 @@ pub async fn page(
     State(state): State<AppState>,
     q: Result<Query<OrgQuery>, QueryRejection>,
 ) -> Response {
+    if !ctx.can(Permission::ViewRegistry) {
+        return UiError::Forbidden.render(&ctx);
+    }
     match build(&ctx, &state.store, q).await {
         Ok(p) => page::html(StatusCode::OK, &p),
         Err(e) => e.render(&ctx),
@@ -89,7 +93,7 @@ async fn build(
     };
 
     let unit = match &code {
-        Some(c) => Some(shared::unit(store, c).await?),
+        Some(c) => Some(shared::unit(store, &ctx.scope, c).await?),
         None => None,
     };
     let mut crumbs = vec![Link {
@@ -98,7 +102,7 @@ async fn build(
     }];
     let mut view = None;
     if let Some(u) = &unit {
-        let lineage = shared::lineage(store, u).await?;
+        let lineage = shared::lineage(store, &ctx.scope, u).await?;
         let parent = lineage
             .len()
             .checked_sub(2)
@@ -124,7 +128,11 @@ async fn build(
     }
 
     let counts = store
-        .orgunit_children(code.as_deref(), Some(as_of.unwrap_or(ctx.today)))
+        .orgunit_children(
+            code.as_deref(),
+            Some(as_of.unwrap_or(ctx.today)),
+            &ctx.scope,
+        )
         .await?;
     let children: Vec<ChildRow> = counts
         .iter()

@@ -6,6 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hc_core::access::Permission;
 use hc_core::model::{InstitutionKind, OrgLevel, OrgUnit, PractitionerKind};
 use hc_store::{KindSummary, PyramidBar, Store};
 use serde::Deserialize;
@@ -88,6 +89,17 @@ pub async fn page(
     State(state): State<AppState>,
     q: Result<Query<OverviewQuery>, QueryRejection>,
 ) -> Response {
+    if !ctx.can(Permission::ViewRegistry) {
+        // The home of roles without the registry: their own pages.
+        let home = if ctx.nav_audit() {
+            "/audit"
+        } else if ctx.nav_me() {
+            "/me"
+        } else {
+            "/account/password"
+        };
+        return page::redirect(home);
+    }
     match build(&ctx, &state.store, q).await {
         Ok(p) => page::html(StatusCode::OK, &p),
         Err(e) => e.render(&ctx),
@@ -102,16 +114,16 @@ async fn build(
     let Query(q) = q?;
     let under = shared::org_code("under", &shared::opt(q.under))?;
     let scope = match &under {
-        Some(code) => Some(shared::unit(store, code).await?),
+        Some(code) => Some(shared::unit(store, &ctx.scope, code).await?),
         None => None,
     };
     let under = under.as_deref();
 
-    let mut kinds = store.institution_summary(under).await?;
+    let mut kinds = store.institution_summary(under, &ctx.scope).await?;
     kinds.sort_by_key(|k| k.kind);
-    let mut staff = store.practitioner_summary(under).await?;
+    let mut staff = store.practitioner_summary(under, &ctx.scope).await?;
     staff.sort_by_key(|(k, _)| *k);
-    let pyramid = store.resident_pyramid(under, ctx.today).await?;
+    let pyramid = store.resident_pyramid(under, ctx.today, &ctx.scope).await?;
     let (residents, institutions, practitioners) = match under {
         Some(_) => (
             pyramid.iter().map(|b| b.male + b.female).sum(),
@@ -130,10 +142,15 @@ async fn build(
                 href: "/".into(),
                 text: ctx.t("overview.whole_city").to_owned(),
             }];
-            links.extend(shared::lineage(store, s).await?.into_iter().map(|u| Link {
-                href: format!("/?under={}", fmt::enc(&u.code)),
-                text: u.name,
-            }));
+            links.extend(
+                shared::lineage(store, &ctx.scope, s)
+                    .await?
+                    .into_iter()
+                    .map(|u| Link {
+                        href: format!("/?under={}", fmt::enc(&u.code)),
+                        text: u.name,
+                    }),
+            );
             links
         }
         None => Vec::new(),
@@ -341,12 +358,12 @@ async fn children(
 ) -> Result<(Vec<Child>, String), UiError> {
     let mut parent = scope.map(|s| s.code.clone());
     let mut units = store
-        .orgunit_children(parent.as_deref(), Some(ctx.today))
+        .orgunit_children(parent.as_deref(), Some(ctx.today), &ctx.scope)
         .await?;
     if parent.is_none() && units.len() == 1 {
         parent = units.first().map(|u| u.unit.record.code.clone());
         units = store
-            .orgunit_children(parent.as_deref(), Some(ctx.today))
+            .orgunit_children(parent.as_deref(), Some(ctx.today), &ctx.scope)
             .await?;
     }
     let level = units

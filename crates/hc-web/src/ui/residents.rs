@@ -7,6 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use hc_core::access::Permission;
 use hc_core::model::{OrgLevel, Resident, Sex, mask_id_number, mask_phone};
 use hc_store::{Page, ResidentFilter, Store};
 use serde::Deserialize;
@@ -62,6 +63,9 @@ pub async fn search(
     State(state): State<AppState>,
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Response {
+    if !ctx.can(Permission::ViewResidents) {
+        return UiError::Forbidden.render(&ctx);
+    }
     match build_search(&ctx, &state.store, q).await {
         Ok(p) => page::html(StatusCode::OK, &p),
         Err(e) => e.render(&ctx),
@@ -86,7 +90,7 @@ async fn build_search(
     let sex = shared::coded("sex", &shared::opt(q.sex), Sex::parse)?;
     let after = shared::cursor(&shared::opt(q.after))?;
     let scope = match &under {
-        Some(c) => Some(shared::unit(store, c).await?),
+        Some(c) => Some(shared::unit(store, &ctx.scope, c).await?),
         None => None,
     };
     // An area narrows enough on its own only from the street down.
@@ -128,10 +132,12 @@ async fn build_search(
                     after,
                     limit: PAGE_SIZE,
                 },
+                &ctx.scope,
             )
             .await?;
         let names = shared::unit_names(
             store,
+            &ctx.scope,
             paged
                 .items
                 .iter()
@@ -148,7 +154,7 @@ async fn build_search(
                     href: format!("/residents/{}", s.id),
                     id_type: ctx.label("idtype", r.id_type.as_str()),
                     id_masked: mask_id_number(&r.id_number),
-                    name: r.name.clone(),
+                    name: hc_core::access::mask_name(&r.name),
                     sex: ctx.label("sex", r.sex.as_str()),
                     age: age(ctx, r),
                     community: names
@@ -221,6 +227,10 @@ struct DetailPage {
     name: String,
     crumbs: Vec<Link>,
     facts: Vec<Fact>,
+    /// Shown in clear (and audited).
+    full: bool,
+    /// Seen through a break-the-glass grant.
+    break_glass: bool,
 }
 
 /// `GET /residents/{id}`.
@@ -233,25 +243,43 @@ pub async fn detail(ctx: Ctx, State(state): State<AppState>, Path(id): Path<Stri
 
 async fn build_detail(ctx: &Ctx, store: &Store, id: &str) -> Result<DetailPage, UiError> {
     let n: i64 = id.parse().map_err(|_| UiError::bad("id", id))?;
-    let r = store
-        .resident(n)
+    let view = hc_app::registry::resident(store, ctx.caller()?, n)
         .await
-        .map_err(UiError::store("what.resident", id))?
-        .record;
-    let community = shared::unit(store, &r.community_code).await.ok();
+        .map_err(|e| match e {
+            hc_app::AppError::NotFound(_) => UiError::NotFound {
+                what: "what.resident",
+                code: id.to_owned(),
+            },
+            other => other.into(),
+        })?;
+    let (full, break_glass) = (view.full, view.break_glass);
+    let r = view.resident.record;
+    let shown_name = if full {
+        r.name.clone()
+    } else {
+        hc_core::access::mask_name(&r.name)
+    };
+    let community = shared::unit(store, &ctx.scope, &r.community_code)
+        .await
+        .ok();
     let mut crumbs = vec![Link {
         href: "/residents".into(),
         text: ctx.t("nav.residents").to_owned(),
     }];
     if let Some(c) = &community {
-        crumbs.extend(shared::lineage(store, c).await?.into_iter().map(|u| Link {
-            href: format!("/residents?under={}", fmt::enc(&u.code)),
-            text: u.name,
-        }));
+        crumbs.extend(
+            shared::lineage(store, &ctx.scope, c)
+                .await?
+                .into_iter()
+                .map(|u| Link {
+                    href: format!("/residents?under={}", fmt::enc(&u.code)),
+                    text: u.name,
+                }),
+        );
     }
     crumbs.push(Link {
         href: String::new(),
-        text: r.name.clone(),
+        text: shown_name.clone(),
     });
     let facts = vec![
         Fact::new(
@@ -259,15 +287,24 @@ async fn build_detail(ctx: &Ctx, store: &Store, id: &str) -> Result<DetailPage, 
             "residents.id_type",
             ctx.label("idtype", r.id_type.as_str()),
         ),
-        Fact::new(ctx, "residents.id_number", mask_id_number(&r.id_number)),
+        Fact::new(
+            ctx,
+            "residents.id_number",
+            if full {
+                r.id_number.clone()
+            } else {
+                mask_id_number(&r.id_number)
+            },
+        ),
         Fact::new(ctx, "residents.sex", ctx.label("sex", r.sex.as_str())),
         Fact::new(ctx, "residents.age", age(ctx, &r)),
         Fact::new(
             ctx,
             "residents.phone",
-            r.phone
-                .as_deref()
-                .map_or_else(|| DASH.to_owned(), mask_phone),
+            r.phone.as_deref().map_or_else(
+                || DASH.to_owned(),
+                |p| if full { p.to_owned() } else { mask_phone(p) },
+            ),
         ),
         Fact::new(
             ctx,
@@ -285,8 +322,10 @@ async fn build_detail(ctx: &Ctx, store: &Store, id: &str) -> Result<DetailPage, 
     ];
     Ok(DetailPage {
         ctx: ctx.clone(),
-        name: r.name,
+        name: shown_name,
         crumbs,
         facts,
+        full,
+        break_glass,
     })
 }

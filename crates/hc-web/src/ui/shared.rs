@@ -1,6 +1,7 @@
 //! View pieces several pages share: parsing query values, links, breadcrumbs, the area
 //! selector and community names.
 
+use hc_core::access::Scope;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -120,22 +121,26 @@ pub fn org_code(field: &'static str, v: &Option<String>) -> Result<Option<String
 }
 
 /// The org unit with `code`: 404 when unknown.
-pub async fn unit(store: &Store, code: &str) -> Result<Stored<OrgUnit>, UiError> {
+pub async fn unit(store: &Store, scope: &Scope, code: &str) -> Result<Stored<OrgUnit>, UiError> {
     store
-        .orgunit(code)
+        .orgunit(code, scope)
         .await
         .map_err(UiError::store("what.orgunit", code))
 }
 
 /// `unit` and its registered ancestors, from the top down.
-pub async fn lineage(store: &Store, unit: &Stored<OrgUnit>) -> Result<Vec<OrgUnit>, UiError> {
+pub async fn lineage(
+    store: &Store,
+    scope: &Scope,
+    unit: &Stored<OrgUnit>,
+) -> Result<Vec<OrgUnit>, UiError> {
     let mut chain = vec![unit.record.clone()];
     let mut parent = unit.record.parent_code.clone();
     while let Some(code) = parent.take() {
         if chain.len() > 8 {
             break;
         }
-        match store.orgunit(&code).await {
+        match store.orgunit(&code, scope).await {
             Ok(u) => {
                 parent = u.record.parent_code.clone();
                 chain.push(u.record);
@@ -152,13 +157,14 @@ pub async fn lineage(store: &Store, unit: &Stored<OrgUnit>) -> Result<Vec<OrgUni
 /// Names of the org units with `codes` (unknown codes are left out).
 pub async fn unit_names(
     store: &Store,
+    scope: &Scope,
     mut codes: Vec<String>,
 ) -> Result<HashMap<String, String>, UiError> {
     codes.sort_unstable();
     codes.dedup();
     let mut names = HashMap::new();
     for code in codes {
-        match store.orgunit(&code).await {
+        match store.orgunit(&code, scope).await {
             Ok(u) => {
                 names.insert(code, u.record.name);
             }
@@ -189,7 +195,7 @@ pub async fn area_options(
         };
         units.extend(
             store
-                .orgunits(&filter, Page { after: None, limit })
+                .orgunits(&filter, Page { after: None, limit }, &ctx.scope)
                 .await?
                 .items
                 .into_iter()

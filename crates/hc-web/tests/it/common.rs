@@ -12,7 +12,27 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub db: TestDb,
     pub app: axum::Router,
+    /// Session of the family doctor (after `seeded`), else empty.
     pub token: String,
+    /// Session of the administrator.
+    pub admin_token: String,
+}
+
+/// The password of every test account.
+pub const TEST_PASSWORD: &str = "Test-pass-1";
+
+/// The current TOTP code of an `otpauth://` URI.
+pub fn totp_now(uri: &str) -> String {
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    hc_app::accounts::totp_code(secret, now).unwrap()
 }
 
 /// A response read whole.
@@ -36,14 +56,96 @@ impl TestApp {
 
     pub async fn with_config(backend: Backend, config: hc_web::WebConfig) -> TestApp {
         let db = fresh(backend).await.unwrap();
-        hc_app::accounts::create_user(&db.store, "admin", "管理员", "admin-pass-1", "admin")
-            .await
-            .unwrap();
-        let (token, _) = hc_app::accounts::login(&db.store, "admin", "admin-pass-1")
-            .await
-            .unwrap();
         let app = hc_web::app(hc_web::AppState::new(db.store.clone(), config));
-        TestApp { db, app, token }
+        let mut t = TestApp {
+            db,
+            app,
+            token: String::new(),
+            admin_token: String::new(),
+        };
+        t.admin_token = t.login_new("admin", "admin", None, None).await;
+        // Without a seeded city there is no jurisdiction to give a doctor: read as the city
+        // commission, which sees the whole city (identities masked).
+        t.token = t.login_new("commission", "commission", None, None).await;
+        t
+    }
+
+    /// Creates an account (password `Test-pass-1`) and logs it in; returns its session token.
+    /// Administrators log in with their TOTP code.
+    pub async fn login_new(
+        &self,
+        username: &str,
+        role: &str,
+        scope: Option<&str>,
+        institution: Option<&str>,
+    ) -> String {
+        let policy = hc_core::access::SecurityPolicy::default();
+        let created = hc_app::accounts::create_user(
+            &self.db.store,
+            &policy,
+            &hc_app::audit::Caller::cli(),
+            hc_app::accounts::NewAccount {
+                username: username.into(),
+                display_name: String::new(),
+                password: Some(TEST_PASSWORD.into()),
+                role: role.into(),
+                scope_orgunit: scope.map(str::to_owned),
+                scope_institution: institution.map(str::to_owned),
+                resident_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        let code = created.totp_uri.map(|uri| totp_now(&uri));
+        let ok = hc_app::accounts::login(
+            &self.db.store,
+            &policy,
+            username,
+            TEST_PASSWORD,
+            code.as_deref(),
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        ok.token
+    }
+
+    /// After `seed`: the caller most requests act as, a family doctor whose jurisdiction is
+    /// the whole seeded city (440300).
+    pub async fn seeded(backend: Backend) -> TestApp {
+        Self::seeded_with(backend, hc_web::WebConfig::default()).await
+    }
+
+    /// `seeded` with settings.
+    pub async fn seeded_with(backend: Backend, config: hc_web::WebConfig) -> TestApp {
+        let mut t = TestApp::with_config(backend, config).await;
+        t.seed().await;
+        t.token = t
+            .login_new("doctor", "family_doctor", Some("440300"), None)
+            .await;
+        t
+    }
+
+    /// The token a request acts with: changes to the registry's structure and imports are
+    /// the administrator's job, everything else the doctor's.
+    fn token_for(&self, method: &str, uri: &str) -> &str {
+        let path = uri.split('?').next().unwrap_or(uri);
+        let structural = [
+            "/api/v1/orgunits",
+            "/api/v1/institutions",
+            "/api/v1/practitioners",
+            "/api/v1/import",
+            "/api/v1/users",
+            "/api/v1/tokens",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
+        if self.token.is_empty() || (method != "GET" && structural) {
+            &self.admin_token
+        } else {
+            &self.token
+        }
     }
 
     /// Sends a request; `auth` adds the admin's bearer token.
@@ -68,7 +170,10 @@ impl TestApp {
     pub async fn get(&self, uri: &str) -> Resp {
         self.send(
             Request::get(uri)
-                .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", self.token_for("GET", uri)),
+                )
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -77,7 +182,7 @@ impl TestApp {
 
     /// GET as a browser: with the session cookie (and optional extra cookies, e.g. `lang=en`).
     pub async fn get_page(&self, uri: &str, extra_cookies: &str) -> Resp {
-        let cookie = format!("hc_session={}; {extra_cookies}", self.token);
+        let cookie = format!("hc_session={}; {extra_cookies}", self.token_for("GET", uri));
         self.send(
             Request::get(uri)
                 .header(header::COOKIE, cookie)
@@ -91,7 +196,10 @@ impl TestApp {
         let req = Request::builder()
             .method(method)
             .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.token_for(method, uri)),
+            )
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body.to_owned()))
             .unwrap();

@@ -15,8 +15,7 @@ use crate::common::{Resp, TestApp};
 async fn seeded() -> Vec<TestApp> {
     let mut apps = Vec::new();
     for backend in backends() {
-        let app = TestApp::new(backend).await;
-        app.seed().await;
+        let app = TestApp::seeded(backend).await;
         apps.push(app);
     }
     apps
@@ -120,40 +119,63 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
 async fn login_checks_the_password_and_sets_the_session_cookie() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
+        // The login form carries its own CSRF token, paired with a cookie.
+        let login_csrf = || async {
+            let r = anonymous(&app, "/login").await;
+            let cookie = set_cookie(&r).split(';').next().unwrap().to_owned();
+            let token = cookie.split_once('=').unwrap().1.to_owned();
+            (cookie, token)
+        };
+        let (cookie, csrf) = login_csrf().await;
         let r = post_form(
             &app,
             "/login",
-            "username=admin&password=wrong-pass-1&next=%2Finstitutions",
-            None,
+            "username=commission&password=Test-pass-1&next=%2F",
+            Some(&cookie),
         )
         .await;
-        let body = page(&r, StatusCode::UNAUTHORIZED);
-        assert!(r.headers.get(header::SET_COOKIE).is_none());
-        assert!(body.contains("role=\"alert\""));
-        assert!(body.contains("用户名或密码不正确"));
-        assert!(body.contains("value=\"admin\""), "the username is kept");
+        page(&r, StatusCode::FORBIDDEN);
         assert!(
-            !body.contains("wrong-pass-1"),
-            "the password is never echoed"
+            r.headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("hc_session="))
         );
 
         let r = post_form(
             &app,
             "/login",
-            "username=admin&password=admin-pass-1&next=%2Finstitutions%3Fkind%3Dchc",
-            None,
+            &format!("username=commission&password=wrong-pass-1&next=%2Finstitutions&csrf={csrf}"),
+            Some(&cookie),
         )
         .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(location(&r), "/institutions?kind=chc");
-        let cookie = set_cookie(&r);
-        assert!(cookie.starts_with("hc_session="), "{cookie}");
+        let body = page(&r, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("role=\"alert\""));
+        assert!(body.contains("用户名或密码不正确"));
         assert!(
-            cookie.contains("HttpOnly")
-                && cookie.contains("SameSite=Lax")
-                && cookie.contains("Path=/")
+            body.contains("value=\"commission\""),
+            "the username is kept"
         );
-        let session = cookie.split(';').next().unwrap().to_owned();
+        assert!(
+            !body.contains("wrong-pass-1"),
+            "the password is never echoed"
+        );
+
+        let (cookie, csrf) = login_csrf().await;
+        let r = post_form(
+            &app,
+            "/login",
+            &format!("username=commission&password=Test-pass-1&next=%2Finstitutions%3Fkind%3Dchc&csrf={csrf}"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(location(&r), "/institutions?kind=chc");
+        let set = set_cookie(&r);
+        assert!(set.starts_with("hc_session="), "{set}");
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"));
+        let session = set.split(';').next().unwrap().to_owned();
+        let token = session.split_once('=').unwrap().1.to_owned();
 
         // The cookie opens the pages.
         let r = app
@@ -164,7 +186,18 @@ async fn login_checks_the_password_and_sets_the_session_cookie() {
                     .unwrap(),
             )
             .await;
-        assert!(page(&r, StatusCode::OK).contains("管理员"));
+        assert!(page(&r, StatusCode::OK).contains("市卫生健康委"));
+
+        // An administrator needs the TOTP code as well.
+        let (cookie, csrf) = login_csrf().await;
+        let r = post_form(
+            &app,
+            "/login",
+            &format!("username=admin&password=Test-pass-1&next=%2F&csrf={csrf}"),
+            Some(&cookie),
+        )
+        .await;
+        assert!(page(&r, StatusCode::UNAUTHORIZED).contains("动态口令"));
 
         // Only local paths are followed after login.
         for next in [
@@ -172,18 +205,35 @@ async fn login_checks_the_password_and_sets_the_session_cookie() {
             "%2F%2Fevil.example",
             "%2F%5Cevil.example",
         ] {
+            let (cookie, csrf) = login_csrf().await;
             let r = post_form(
                 &app,
                 "/login",
-                &format!("username=admin&password=admin-pass-1&next={next}"),
-                None,
+                &format!("username=commission&password=Test-pass-1&next={next}&csrf={csrf}"),
+                Some(&cookie),
             )
             .await;
             assert_eq!(location(&r), "/", "next={next}");
         }
 
-        // Logging out ends the session and clears the cookie.
+        // Logging out needs the session's CSRF token; then it ends the session.
         let r = post_form(&app, "/logout", "", Some(&session)).await;
+        assert_eq!(location(&r), "/");
+        let r = app
+            .send(
+                Request::get("/")
+                    .header(header::COOKIE, &session)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "a logout without the token did nothing"
+        );
+        let csrf = hc_web_csrf(&token);
+        let r = post_form(&app, "/logout", &format!("csrf={csrf}"), Some(&session)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(location(&r), "/login");
         assert!(set_cookie(&r).contains("Max-Age=0"));
@@ -197,6 +247,15 @@ async fn login_checks_the_password_and_sets_the_session_cookie() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
     }
+}
+
+/// The CSRF token the server derives from a session token (read off a page in a browser).
+fn hc_web_csrf(session_token: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"healthcity csrf v1\0");
+    h.update(session_token.as_bytes());
+    hex::encode(&h.finalize()[..16])
 }
 
 #[tokio::test]
@@ -462,7 +521,8 @@ async fn resident_search_masks_identity_numbers() {
             )
             .await;
         let body = page(&r, StatusCode::OK);
-        assert!(body.contains("李明"), "{body}");
+        assert!(body.contains("李*"), "names are masked in lists: {body}");
+        assert!(!body.contains("李明"), "{body}");
         assert!(body.contains(&masked));
         assert!(body.contains("139****5678"));
         assert!(
@@ -472,12 +532,27 @@ async fn resident_search_masks_identity_numbers() {
         assert!(!body.contains("13912345678"));
         assert!(!body.contains("王芳"));
 
-        // The record page is masked too, and shows no full birth date.
+        // The record page shows a family doctor the identity in clear, and the read is audited.
         let start = body.find("href=\"/residents/").unwrap() + 6;
         let href = body[start..start + body[start..].find('"').unwrap()].to_owned();
         let body = page(&app.get_page(&href, "").await, StatusCode::OK).to_owned();
-        assert!(body.contains("<h1>李明</h1>") && body.contains(&masked) && !body.contains(&id));
+        assert!(
+            body.contains("<h1>李明</h1>") && body.contains(&id),
+            "{body}"
+        );
         assert!(!body.contains("1985-06-15"));
+        let reads = app
+            .db
+            .store
+            .audit_events(&hc_store::AuditFilter {
+                actor: Some("doctor".into()),
+                action: Some("read".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(reads.len(), 1, "one audited read");
         assert!(body.contains("href=\"/orgunits?code=440305001002\">前海社区</a>"));
 
         // Name prefix, sex and area.
@@ -486,13 +561,13 @@ async fn resident_search_masks_identity_numbers() {
             StatusCode::OK,
         )
         .to_owned();
-        assert!(body.contains("王芳") && !body.contains("李明"));
+        assert!(body.contains("王*") && !body.contains("李*"));
         let body = page(
             &app.get_page("/residents?under=440305001&sex=M", "").await,
             StatusCode::OK,
         )
         .to_owned();
-        assert!(body.contains("李明") && body.contains("张伟") && !body.contains("王芳"));
+        assert!(body.contains("李*") && body.contains("张*") && !body.contains("王*"));
 
         // No criteria, or only a whole district: a hint, nobody listed.
         for uri in ["/residents", "/residents?under=440305"] {
@@ -646,7 +721,11 @@ fn every_coded_value_has_a_label_in_both_catalogues() {
             .iter()
             .map(|v| format!("residence.{}", v.as_str())),
     );
-    keys.extend(hc_app::accounts::ROLES.iter().map(|r| format!("role.{r}")));
+    keys.extend(
+        hc_core::access::Role::ALL
+            .iter()
+            .map(|r| format!("role.{}", r.as_str())),
+    );
     for lang in [Lang::Zh, Lang::En] {
         for key in &keys {
             assert_ne!(
