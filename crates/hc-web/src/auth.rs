@@ -44,6 +44,14 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every verified session and token, so a revocation or a disabled account takes
+    /// effect at once on this server.
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+
     /// Forgets a session (on logout or password change).
     pub fn forget(&self, token: &str) {
         if let Ok(mut map) = self.map.lock() {

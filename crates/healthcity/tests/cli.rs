@@ -153,6 +153,73 @@ async fn users_migrate_and_settings() {
             "{}",
             text(&o)
         );
+        // Without HEALTHCITY_PASSWORD a one-time password is generated and printed.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["user", "add", "wang", "--role", "commission"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("one-time password"));
+        let o = healthcity(dir.path(), &db, &["user", "add", "bad", "--role", "root"]);
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("unknown role"));
+        // A district role without a district is refused.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["user", "add", "dist", "--role", "district_bureau"],
+        );
+        assert!(!o.status.success(), "{}", text(&o));
+        let o = healthcity(dir.path(), &db, &["user", "reset-password", "wang"]);
+        assert!(String::from_utf8_lossy(&o.stdout).contains("one-time password of wang"));
+        let o = healthcity(dir.path(), &db, &["user", "disable", "wang"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = healthcity(dir.path(), &db, &["user", "list"]);
+        let list = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with("wang") && l.contains("disabled")),
+            "{list}"
+        );
+
+        // Tokens: `create` prints the token alone; it is listed (never its secret) and revoked.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &[
+                "token",
+                "create",
+                "--name",
+                "pharmacy-feed",
+                "--role",
+                "cdc_analyst",
+                "--expires-days",
+                "7",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let token = out.trim().to_owned();
+        assert!(token.starts_with("hct_") && token.len() == 68, "{token}");
+        let o = healthcity(dir.path(), &db, &["token", "list"]);
+        let list = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            list.contains("pharmacy-feed") && list.contains("live") && !list.contains(&token[4..])
+        );
+        let o = healthcity(dir.path(), &db, &["token", "revoke", "pharmacy-feed"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = healthcity(dir.path(), &db, &["token", "list"]);
+        assert!(String::from_utf8_lossy(&o.stdout).contains("revoked"));
+        let o = healthcity(dir.path(), &db, &["token", "revoke", "pharmacy-feed"]);
+        assert!(!o.status.success());
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["token", "create", "--name", "x", "--role", "admin"],
+        );
+        assert!(!o.status.success());
     }
     // healthcity.toml in the working directory supplies the database when nothing else does.
     let dir = tempfile::tempdir().unwrap();

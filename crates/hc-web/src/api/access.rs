@@ -114,6 +114,7 @@ pub async fn user_action(
             ));
         }
     };
+    s.sessions.clear();
     Ok(Json(ResetOut { one_time_password }))
 }
 
@@ -175,11 +176,9 @@ pub async fn revoke_token(
     u: CurrentUser,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<TokenOut>, ApiError> {
-    Ok(Json(
-        hc_app::accounts::revoke_token(&s.store, &u.0, &token)
-            .await?
-            .into(),
-    ))
+    let revoked = hc_app::accounts::revoke_token(&s.store, &u.0, &token).await?;
+    s.sessions.clear();
+    Ok(Json(revoked.into()))
 }
 
 // -- audit --------------------------------------------------------------------------------------

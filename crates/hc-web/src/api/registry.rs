@@ -135,6 +135,7 @@ pub async fn list_orgunits(
     u: CurrentUser,
     ApiQuery(q): ApiQuery<OrgUnitQuery>,
 ) -> Result<Json<Page<OrgUnitOut>>, ApiError> {
+    require(&u, Permission::ViewRegistry)?;
     let filter = OrgUnitFilter {
         parent_code: text_param(q.parent_code),
         level: code_param(
@@ -221,6 +222,7 @@ pub async fn orgunit_children(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ChildrenQuery>,
 ) -> Result<Json<Vec<UnitCountsOut>>, ApiError> {
+    require(&u, Permission::ViewRegistry)?;
     hc_app::registry::orgunit(&s.store, &u.0, &code).await?;
     let children = s
         .store
@@ -267,6 +269,7 @@ pub async fn list_institutions(
     u: CurrentUser,
     ApiQuery(q): ApiQuery<InstitutionQuery>,
 ) -> Result<Json<Page<InstitutionOut>>, ApiError> {
+    require(&u, Permission::ViewRegistry)?;
     let filter = InstitutionFilter {
         kind: code_param(
             "kind",

@@ -206,6 +206,55 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Sends `method uri` with `token` as bearer and an optional JSON body.
+    pub async fn as_token(&self, token: &str, method: &str, uri: &str, body: Option<&str>) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.send(req.body(Body::from(body.unwrap_or("").to_owned())).unwrap())
+            .await
+    }
+
+    /// A second district, 福田区 (440304), with one community and one resident, 赵敏;
+    /// returns her id.
+    pub async fn seed_second_district(&self) -> i64 {
+        let s = &self.db.store;
+        let unit = |code: &str, name: &str, parent: &str, level| OrgUnit {
+            code: code.into(),
+            name: name.into(),
+            parent_code: Some(parent.into()),
+            level,
+            valid_from: None,
+            valid_to: None,
+        };
+        s.insert_orgunits(&[
+            unit("440304", "福田区", "440300", OrgLevel::District),
+            unit("440304001", "南园街道", "440304", OrgLevel::Street),
+            unit("440304001001", "南园社区", "440304001", OrgLevel::Community),
+        ])
+        .await
+        .unwrap();
+        let birth = chrono::NaiveDate::from_ymd_opt(1970, 3, 8).unwrap();
+        let ids = s
+            .insert_residents(&[Resident {
+                id_type: IdType::ResidentId,
+                id_number: hc_core::idcard::compose(440304, birth, 31, Sex::F),
+                name: "赵敏".into(),
+                sex: Sex::F,
+                birth_date: birth,
+                phone: Some("13700001111".into()),
+                community_code: "440304001001".into(),
+                residence: Residence::Resident,
+            }])
+            .await
+            .unwrap();
+        ids[0]
+    }
+
     /// A small city: 深圳市 → 南山区 → 南头街道 → two communities, one hospital, one 社康,
     /// three residents.
     pub async fn seed(&self) {

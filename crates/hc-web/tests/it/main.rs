@@ -2,6 +2,7 @@
 //! `HEALTHCITY_TEST_POSTGRES` is set, on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod api;
 mod common;
 mod ui;

@@ -232,7 +232,7 @@ async fn login_checks_the_password_and_sets_the_session_cookie() {
             StatusCode::OK,
             "a logout without the token did nothing"
         );
-        let csrf = hc_web_csrf(&token);
+        let csrf = csrf_of(&token);
         let r = post_form(&app, "/logout", &format!("csrf={csrf}"), Some(&session)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(location(&r), "/login");
@@ -250,7 +250,7 @@ async fn login_checks_the_password_and_sets_the_session_cookie() {
 }
 
 /// The CSRF token the server derives from a session token (read off a page in a browser).
-fn hc_web_csrf(session_token: &str) -> String {
+pub fn csrf_of(session_token: &str) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"healthcity csrf v1\0");
