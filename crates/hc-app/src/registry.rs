@@ -507,6 +507,31 @@ pub async fn break_glass(
     Ok(expires)
 }
 
+/// Break-the-glass by identity number, for a patient in front of the doctor whose record
+/// lies outside the doctor's jurisdiction: returns the record's id once access is granted.
+pub async fn break_glass_by_identity(
+    store: &Store,
+    caller: &Caller,
+    policy: &hc_core::access::SecurityPolicy,
+    number: &str,
+    reason: &str,
+) -> Result<i64, AppError> {
+    caller.require(Permission::BreakGlass)?;
+    let found = find_residents(store, number).await?;
+    let id = match found.as_slice() {
+        [one] => one.id,
+        [] => return Err(AppError::NotFound("resident")),
+        _ => {
+            return Err(AppError::invalid(
+                "id_number",
+                "held by more than one record; give the record's id",
+            ));
+        }
+    };
+    break_glass(store, caller, policy, id, reason).await?;
+    Ok(id)
+}
+
 /// Exports the caller's own record (PIPL art. 45): resident accounts only; audited.
 pub async fn export_own(store: &Store, caller: &Caller) -> Result<Stored<Resident>, AppError> {
     caller.require(Permission::OwnRecord)?;

@@ -100,6 +100,11 @@ impl Ctx {
         self.can(Permission::ReadAudit)
     }
 
+    /// The break-the-glass form is offered.
+    pub fn can_break_glass(&self) -> bool {
+        self.can(Permission::BreakGlass)
+    }
+
     /// Navigation: one's own record.
     pub fn nav_me(&self) -> bool {
         self.can(Permission::OwnRecord)

@@ -16,7 +16,8 @@
 //! | `GET /institutions?kind=&grade=&name=&under=&fever=&group=&after=` | institutions |
 //! | `GET /institutions/{code}` | one institution, its group and practitioners |
 //! | `GET /residents?id_number=&name=&under=&sex=&after=` | resident search (masked) |
-//! | `GET /residents/{id}` | one resident (masked) |
+//! | `GET /residents/{id}` | one resident (in clear for roles that see identities; audited) |
+//! | `POST /residents/break-glass` | emergency access to a record outside one's jurisdiction |
 //! | `GET /audit?actor=&resident_id=&action=&from=&to=&unreviewed=&before=` | audit log (auditors) |
 //! | `POST /audit/{id}/review` | mark a flagged event reviewed, with a note (auditors) |
 //! | `GET /me?before=` | a resident's own record, who looked at it, and its download |
@@ -55,6 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/institutions", get(institutions::list))
         .route("/institutions/{code}", get(institutions::detail))
         .route("/residents", get(residents::search))
+        .route(
+            "/residents/break-glass",
+            axum::routing::post(residents::break_glass),
+        )
         .route("/residents/{id}", get(residents::detail))
         .route("/audit", get(audit::list))
         .route("/audit/{id}/review", axum::routing::post(audit::review))

@@ -329,3 +329,56 @@ async fn build_detail(ctx: &Ctx, store: &Store, id: &str) -> Result<DetailPage, 
         break_glass,
     })
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GlassForm {
+    csrf: String,
+    id_number: String,
+    reason: String,
+}
+
+/// `POST /residents/break-glass`: emergency access by identity number, with a reason; then
+/// the record. Audited and flagged for review by `hc-app`.
+pub async fn break_glass(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    form: Result<axum::Form<GlassForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return UiError::bad("form", "").render(&ctx);
+    };
+    if !crate::auth::csrf_ok(&headers, &form.csrf) {
+        return UiError::Forbidden.render(&ctx);
+    }
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(e) => return e.render(&ctx),
+    };
+    let granted = hc_app::registry::break_glass_by_identity(
+        &state.store,
+        caller,
+        &state.config.policy,
+        &hc_core::idcard::normalize(&form.id_number),
+        &form.reason,
+    )
+    .await;
+    match granted {
+        Ok(id) => page::redirect(&format!("/residents/{id}")),
+        Err(hc_app::AppError::Invalid(errs)) => {
+            let field = if errs.iter().any(|e| e.field == "reason") {
+                "reason"
+            } else {
+                "id_number"
+            };
+            UiError::bad(field, "").render(&ctx)
+        }
+        Err(hc_app::AppError::NotFound(_)) => UiError::NotFound {
+            what: "what.resident",
+            code: String::new(),
+        }
+        .render(&ctx),
+        Err(e) => UiError::from(e).render(&ctx),
+    }
+}

@@ -744,3 +744,186 @@ fn every_coded_value_has_a_label_in_both_catalogues() {
         );
     }
 }
+
+/// GET `uri` as a browser with session `token`.
+async fn page_as(app: &TestApp, token: &str, uri: &str) -> Resp {
+    app.send(
+        Request::get(uri)
+            .header(header::COOKIE, format!("hc_session={token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn each_role_sees_its_own_pages() {
+    for backend in backends() {
+        let app = TestApp::seeded(backend).await;
+        let auditor = app.login_new("aud", "auditor", None, None).await;
+        // The doctor opens a record: identities in clear, with the audit notice.
+        let body = page(&app.get_page("/residents/2", "").await, StatusCode::OK).to_owned();
+        assert!(body.contains("已记入审计日志"), "{body}");
+        // The doctor's navigation has no audit log, and the audit page is forbidden.
+        let home = page(&app.get_page("/", "").await, StatusCode::OK).to_owned();
+        assert!(home.contains("href=\"/residents\"") && !home.contains("href=\"/audit\""));
+        page(&app.get_page("/audit", "").await, StatusCode::FORBIDDEN);
+        // The auditor lands on the audit log and finds the doctor's read of record 2.
+        let r = page_as(&app, &auditor, "/").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), "/audit");
+        let r = page_as(&app, &auditor, "/audit?actor=doctor&action=read").await;
+        let body = page(&r, StatusCode::OK);
+        assert!(
+            body.contains("doctor") && body.contains("href=\"/audit?resident_id=2\""),
+            "{body}"
+        );
+        assert!(
+            !body.contains("href=\"/residents\""),
+            "no resident search for auditors"
+        );
+        let r = page_as(&app, &auditor, "/audit?from=yesterday").await;
+        page(&r, StatusCode::BAD_REQUEST);
+        let r = page_as(&app, &auditor, "/residents").await;
+        page(&r, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn break_the_glass_form_needs_a_reason_and_the_csrf_token() {
+    for backend in backends() {
+        let app = TestApp::seeded(backend).await;
+        let zhao = app.seed_second_district().await;
+        let doctor = app
+            .login_new("nsdoc", "family_doctor", Some("440305"), None)
+            .await;
+        let cookie = format!("hc_session={doctor}");
+        let zhao_id = hc_core::idcard::compose(
+            440304,
+            chrono::NaiveDate::from_ymd_opt(1970, 3, 8).unwrap(),
+            31,
+            Sex::F,
+        );
+        let r = page_as(&app, &doctor, "/residents").await;
+        assert!(page(&r, StatusCode::OK).contains("action=\"/residents/break-glass\""));
+        page(
+            &page_as(&app, &doctor, &format!("/residents/{zhao}")).await,
+            StatusCode::NOT_FOUND,
+        );
+        let reason = "%E6%80%A5%E8%AF%8A%E6%98%8F%E8%BF%B7%E6%82%A3%E8%80%85%EF%BC%8C%E9%9C%80%E6%A0%B8%E5%AF%B9%E8%BF%87%E6%95%8F%E5%8F%B2";
+        let r = post_form(
+            &app,
+            "/residents/break-glass",
+            &format!("id_number={zhao_id}&reason={reason}"),
+            Some(&cookie),
+        )
+        .await;
+        page(&r, StatusCode::FORBIDDEN);
+        let csrf = csrf_of(&doctor);
+        let r = post_form(
+            &app,
+            "/residents/break-glass",
+            &format!("csrf={csrf}&id_number={zhao_id}&reason=x"),
+            Some(&cookie),
+        )
+        .await;
+        page(&r, StatusCode::BAD_REQUEST);
+        let r = post_form(
+            &app,
+            "/residents/break-glass",
+            &format!("csrf={csrf}&id_number={zhao_id}&reason={reason}"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(location(&r), format!("/residents/{zhao}"));
+        let body = page(
+            &page_as(&app, &doctor, &format!("/residents/{zhao}")).await,
+            StatusCode::OK,
+        )
+        .to_owned();
+        assert!(body.contains("赵敏") && body.contains("破窗"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_one_time_password_must_be_changed_first() {
+    for backend in backends() {
+        let app = TestApp::seeded(backend).await;
+        let policy = hc_core::access::SecurityPolicy::default();
+        let created = hc_app::accounts::create_user(
+            &app.db.store,
+            &policy,
+            &hc_app::audit::Caller::cli(),
+            hc_app::accounts::NewAccount {
+                username: "newbie".into(),
+                role: "commission".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let otp = created.one_time_password.unwrap();
+        let token = hc_app::accounts::login(&app.db.store, &policy, "newbie", &otp, None, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .token;
+        let r = page_as(&app, &token, "/residents").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), "/account/password");
+        let form = page(
+            &page_as(&app, &token, "/account/password").await,
+            StatusCode::OK,
+        )
+        .to_owned();
+        assert!(form.contains("autocomplete=\"new-password\""), "{form}");
+        let cookie = format!("hc_session={token}");
+        let csrf = csrf_of(&token);
+        let r = post_form(
+            &app,
+            "/account/password",
+            &format!("csrf={csrf}&current=wrong&password=New-pass-2026&repeat=New-pass-2026"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let current: String = otp
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let r = post_form(
+            &app,
+            "/account/password",
+            &format!("csrf={csrf}&current={current}&password=New-pass-2026&repeat=New-pass-2026"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(location(&r), "/login");
+        // Every session of the account ended; the new password works.
+        assert_eq!(
+            page_as(&app, &token, "/").await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert!(
+            hc_app::accounts::login(
+                &app.db.store,
+                &policy,
+                "newbie",
+                "New-pass-2026",
+                None,
+                None
+            )
+            .await
+            .unwrap()
+            .is_ok()
+        );
+    }
+}
