@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the web UI in headless Chromium (Debian's) against a freshly built demo city and
 # checks what a person would see: Chinese by default, English on request, nothing loaded
-# from outside the server. Screenshots land in target/browser/.
+# from outside the server; then walks through it as the district bureau and the auditor
+# (tests/browser/flow.mjs, Node.js 20+). Screenshots land in target/browser/.
 #   bash tests/browser.sh [path/to/healthcity]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,4 +53,17 @@ for f in "$OUT"/login-*.png; do
   if [ "$size" -gt 8000 ]; then echo "ok   $(basename "$f") rendered ($size bytes)"; else echo "FAIL $(basename "$f") looks blank"; fail=1; fi
 done
 curl -sfI "http://$ADDR/static/app.css" | grep -qi 'content-type: text/css' && echo "ok   stylesheet served" || { echo "FAIL stylesheet"; fail=1; }
+
+# A person's way through the UI (tests/browser/flow.mjs): log in as the district bureau,
+# search a resident and open the masked record, log out; the auditor finds that read in the
+# audit log; the audit page in English. playwright-core (pinned in package-lock.json) drives
+# Debian's Chromium; no browser is downloaded.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "FAIL the browser flow needs Node.js 20 or later (found: $(node --version 2>/dev/null || echo none))"; fail=1
+elif ! (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  echo "FAIL npm ci in tests/browser"; fail=1
+else
+  CHROMIUM="$(command -v chromium)" node tests/browser/flow.mjs "http://$ADDR" "$OUT" || fail=1
+fi
 [ "$fail" -eq 0 ] && echo "browser checks passed" || { echo "browser checks failed"; exit 1; }

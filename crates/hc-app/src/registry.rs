@@ -378,6 +378,38 @@ pub async fn find_residents(
         .await?)
 }
 
+/// Searches residents within the caller's jurisdiction. A search that names someone (by
+/// identity number or name) is audited, with the number masked.
+pub async fn search_residents(
+    store: &Store,
+    caller: &Caller,
+    filter: &hc_store::ResidentFilter,
+    page: hc_store::Page,
+) -> Result<hc_store::Paged<Resident>, AppError> {
+    caller.require(Permission::ViewResidents)?;
+    let found = store.residents(filter, page, caller.scope()).await?;
+    let mut named = Vec::new();
+    if let Some(n) = &filter.id_number {
+        named.push(format!("id_number={}", mask_id_number(n)));
+    }
+    if let Some(n) = &filter.name {
+        named.push(format!("name={n}"));
+    }
+    if !named.is_empty() {
+        caller
+            .record(
+                store,
+                Event::new("search", "resident").detail(format!(
+                    "{}; {} found",
+                    named.join(" "),
+                    found.items.len()
+                )),
+            )
+            .await?;
+    }
+    Ok(found)
+}
+
 /// Reads one org unit.
 pub async fn orgunit(
     store: &Store,

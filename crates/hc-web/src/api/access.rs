@@ -191,7 +191,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Resident id.
     pub resident_id: Option<i64>,
-    /// Action: login, login_failed, logout, read, export, create, update, import,
+    /// Action: login, login_failed, logout, read, search, export, create, update, import,
     /// break_glass, permission_change, review.
     pub action: Option<String>,
     /// From this day (China Standard Time), inclusive.

@@ -499,10 +499,13 @@ pub async fn list_residents(
             Residence::expected,
         )?,
     };
-    let p = s
-        .store
-        .residents(&filter, page(q.after.as_deref(), q.limit)?, u.0.scope())
-        .await?;
+    let p = hc_app::registry::search_residents(
+        &s.store,
+        &u.0,
+        &filter,
+        page(q.after.as_deref(), q.limit)?,
+    )
+    .await?;
     Ok(Json(Page::from_paged(p, |r| ResidentOut::new(r, false))))
 }
 

@@ -112,7 +112,9 @@ async fn build(
     q: Result<Query<OverviewQuery>, QueryRejection>,
 ) -> Result<OverviewPage, UiError> {
     let Query(q) = q?;
-    let under = shared::org_code("under", &shared::opt(q.under))?;
+    // Without a choice, a caller limited to part of the city sees that part.
+    let under =
+        shared::org_code("under", &shared::opt(q.under))?.or_else(|| ctx.scope.orgunit.clone());
     let scope = match &under {
         Some(code) => Some(shared::unit(store, &ctx.scope, code).await?),
         None => None,

@@ -125,16 +125,16 @@ async fn build_search(
             sex,
             ..ResidentFilter::default()
         };
-        let paged = store
-            .residents(
-                &filter,
-                Page {
-                    after,
-                    limit: PAGE_SIZE,
-                },
-                &ctx.scope,
-            )
-            .await?;
+        let paged = hc_app::registry::search_residents(
+            store,
+            ctx.caller()?,
+            &filter,
+            Page {
+                after,
+                limit: PAGE_SIZE,
+            },
+        )
+        .await?;
         let names = shared::unit_names(
             store,
             &ctx.scope,

@@ -786,6 +786,13 @@ async fn each_role_sees_its_own_pages() {
         page(&r, StatusCode::BAD_REQUEST);
         let r = page_as(&app, &auditor, "/residents").await;
         page(&r, StatusCode::FORBIDDEN);
+        // A district's home is its own district, with its own figures only.
+        app.seed_second_district().await;
+        let futian = app
+            .login_new("futian", "district_bureau", Some("440304"), None)
+            .await;
+        let body = page(&page_as(&app, &futian, "/").await, StatusCode::OK).to_owned();
+        assert!(body.contains("福田区") && !body.contains("南山区"), "{body}");
     }
 }
 
