@@ -120,7 +120,7 @@ pub struct OrgUnitQuery {
     /// Name contains.
     pub name: Option<String>,
     /// Cursor from the previous page's `next`.
-    #[param(pattern = "^[0-9]+$")]
+    #[param(pattern = "^[0-9]*$")]
     pub after: Option<String>,
     /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
     #[param(minimum = 1, maximum = 1000)]
@@ -254,7 +254,7 @@ pub struct InstitutionQuery {
     /// Name contains.
     pub name: Option<String>,
     /// Cursor from the previous page's `next`.
-    #[param(pattern = "^[0-9]+$")]
+    #[param(pattern = "^[0-9]*$")]
     pub after: Option<String>,
     /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
     #[param(minimum = 1, maximum = 1000)]
@@ -360,7 +360,7 @@ pub struct PractitionerQuery {
     /// Name starts with.
     pub name: Option<String>,
     /// Cursor from the previous page's `next`.
-    #[param(pattern = "^[0-9]+$")]
+    #[param(pattern = "^[0-9]*$")]
     pub after: Option<String>,
     /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
     #[param(minimum = 1, maximum = 1000)]
@@ -466,7 +466,7 @@ pub struct ResidentQuery {
     #[param(pattern = "^(|registered|resident)$")]
     pub residence: Option<String>,
     /// Cursor from the previous page's `next`.
-    #[param(pattern = "^[0-9]+$")]
+    #[param(pattern = "^[0-9]*$")]
     pub after: Option<String>,
     /// Page size, 1-1000 (default 50). An empty filter value counts as absent.
     #[param(minimum = 1, maximum = 1000)]

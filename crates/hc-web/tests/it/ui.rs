@@ -792,7 +792,10 @@ async fn each_role_sees_its_own_pages() {
             .login_new("futian", "district_bureau", Some("440304"), None)
             .await;
         let body = page(&page_as(&app, &futian, "/").await, StatusCode::OK).to_owned();
-        assert!(body.contains("福田区") && !body.contains("南山区"), "{body}");
+        assert!(
+            body.contains("福田区") && !body.contains("南山区"),
+            "{body}"
+        );
     }
 }
 
