@@ -100,6 +100,11 @@ impl Ctx {
         self.can(Permission::ReadAudit)
     }
 
+    /// Navigation: accounts and API tokens (administrators).
+    pub fn nav_accounts(&self) -> bool {
+        self.can(Permission::ManageAccounts)
+    }
+
     /// The break-the-glass form is offered.
     pub fn can_break_glass(&self) -> bool {
         self.can(Permission::BreakGlass)
@@ -184,6 +189,7 @@ fn nav_of(path: &str) -> &'static str {
         "audit" => "audit",
         "me" => "me",
         "account" => "account",
+        "admin" => "admin",
         _ => "",
     }
 }

@@ -20,6 +20,9 @@
 //! | `POST /residents/break-glass` | emergency access to a record outside one's jurisdiction |
 //! | `GET /audit?actor=&resident_id=&action=&from=&to=&unreviewed=&before=` | audit log (auditors) |
 //! | `POST /audit/{id}/review` | mark a flagged event reviewed, with a note (auditors) |
+//! | `GET /admin/accounts` | accounts and API tokens, the new-account form (administrators) |
+//! | `POST /admin/accounts`, `POST /admin/accounts/{username}/{disable,enable,reset-password}` | create an account, change one; a one-time password is shown once |
+//! | `POST /admin/tokens/{name}/revoke` | revoke an API token (administrators) |
 //! | `GET /me?before=` | a resident's own record, who looked at it, and its download |
 //! | `GET/POST /account/password` | change one's password (forced after a reset) |
 //! | `GET /static/…` | stylesheet and icons |
@@ -30,6 +33,7 @@ use axum::routing::get;
 use crate::AppState;
 
 mod account;
+mod accounts;
 mod assets;
 mod audit;
 mod chart;
@@ -63,6 +67,18 @@ pub fn router() -> Router<AppState> {
         .route("/residents/{id}", get(residents::detail))
         .route("/audit", get(audit::list))
         .route("/audit/{id}/review", axum::routing::post(audit::review))
+        .route(
+            "/admin/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route(
+            "/admin/accounts/{username}/{action}",
+            axum::routing::post(accounts::act),
+        )
+        .route(
+            "/admin/tokens/{name}/revoke",
+            axum::routing::post(accounts::revoke),
+        )
         .route("/me", get(me::page))
         .route(
             "/account/password",

@@ -937,3 +937,116 @@ async fn a_one_time_password_must_be_changed_first() {
         );
     }
 }
+
+#[tokio::test]
+async fn administrators_manage_accounts_on_their_page() {
+    for backend in backends() {
+        let app = TestApp::seeded(backend).await;
+        let admin = app.admin_token.clone();
+        let cookie = format!("hc_session={admin}");
+        // The administrator's navigation leads to the page, which lists the accounts.
+        let r = page_as(&app, &admin, "/admin/accounts").await;
+        let body = page(&r, StatusCode::OK).to_owned();
+        assert!(
+            body.contains("href=\"/admin/accounts\" aria-current=\"page\""),
+            "{body}"
+        );
+        assert!(
+            body.contains(">doctor<") && body.contains(">commission<"),
+            "{body}"
+        );
+        assert!(
+            body.contains("action=\"/admin/accounts/commission/disable\""),
+            "{body}"
+        );
+        assert!(
+            !body.contains("action=\"/admin/accounts/admin/disable\""),
+            "no disabling oneself"
+        );
+        // Other roles may not use it, nor see it in their navigation.
+        let r = app.get_page("/admin/accounts", "").await;
+        assert!(!page(&r, StatusCode::FORBIDDEN).contains("href=\"/admin/accounts\""));
+        // Creating needs the CSRF token.
+        let form = "username=newclerk&display_name=New+clerk&role=commission";
+        let r = post_form(&app, "/admin/accounts", form, Some(&cookie)).await;
+        page(&r, StatusCode::FORBIDDEN);
+        let csrf = csrf_of(&admin);
+        let r = post_form(
+            &app,
+            "/admin/accounts",
+            &format!("csrf={csrf}&{form}"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(
+            r.headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-store",
+            "the one-time password is never cached"
+        );
+        let body = page(&r, StatusCode::OK).to_owned();
+        assert!(
+            body.contains("已创建账号 newclerk") && body.contains("不会再次显示"),
+            "{body}"
+        );
+        // The password shown is the account's, to be changed at the first login.
+        let shown = body
+            .split("<dt>一次性密码</dt><dd><span class=\"code\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap_or_else(|| panic!("no one-time password: {body}"));
+        let policy = hc_core::access::SecurityPolicy::default();
+        let login = hc_app::accounts::login(&app.db.store, &policy, "newclerk", shown, None, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(login.principal.must_change_password);
+        let users = app.db.store.users().await.unwrap();
+        let clerk = users.iter().find(|u| u.username == "newclerk").unwrap();
+        assert_eq!(clerk.role, "commission");
+        assert!(clerk.must_change_password);
+        // A taken username is refused with hc-app's message, the form kept.
+        let r = post_form(
+            &app,
+            "/admin/accounts",
+            &format!("csrf={csrf}&{form}"),
+            Some(&cookie),
+        )
+        .await;
+        let body = page(&r, StatusCode::CONFLICT).to_owned();
+        assert!(
+            body.contains("role=\"alert\"") && body.contains("is taken"),
+            "{body}"
+        );
+        // So is a role that needs a jurisdiction without one.
+        let r = post_form(
+            &app,
+            "/admin/accounts",
+            &format!("csrf={csrf}&username=nodistrict&role=district_bureau"),
+            Some(&cookie),
+        )
+        .await;
+        let body = page(&r, StatusCode::UNPROCESSABLE_ENTITY).to_owned();
+        assert!(
+            body.contains("needs an org unit") && body.contains("value=\"nodistrict\""),
+            "{body}"
+        );
+        // Disabling an account goes back to the list, and the store has it disabled.
+        let r = post_form(
+            &app,
+            "/admin/accounts/commission/disable",
+            &format!("csrf={csrf}"),
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(location(&r), "/admin/accounts");
+        let users = app.db.store.users().await.unwrap();
+        assert!(
+            users
+                .iter()
+                .find(|u| u.username == "commission")
+                .unwrap()
+                .disabled
+        );
+    }
+}
