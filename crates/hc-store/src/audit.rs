@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use crate::{Result, Store, StoreError, epoch_seconds, on_pool};
 
 /// An event to append.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AuditEvent {
     /// Username, or `token:NAME` for an API token, or the name tried at a failed login.
     pub actor: String,
@@ -116,26 +116,80 @@ pub(crate) struct AuditWriter {
 
 fn start(store: &Store) -> AuditWriter {
     let (tx, rx) = mpsc::unbounded_channel();
+    // On SQLite the writer has a connection of its own that never checkpoints on commit: a
+    // checkpoint copies and syncs thousands of pages, and every read waiting on the batch
+    // would wait for it too. The collector checkpoints from the main pool instead, between
+    // batches and off the commit path.
+    let (db, checkpoint) = match &store.db {
+        crate::Db::Sqlite(p) => {
+            let opts = (*p.connect_options())
+                .clone()
+                .pragma("wal_autocheckpoint", "0");
+            let own = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(opts);
+            (crate::Db::Sqlite(own), Some(p.clone()))
+        }
+        crate::Db::Postgres(_) => (store.db.clone(), None),
+    };
     let worker = Store {
-        db: store.db.clone(),
+        db,
         max_connections: store.max_connections,
         lookups: Default::default(),
         audit: Default::default(),
     };
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let slots = Arc::new(Semaphore::new(
-        cores.min(store.max_connections.max(1) as usize),
+    // SQLite has one write lock: a second batch in flight would only sleep in the busy
+    // handler (in steps up to 100 ms) while later batches overtake it. PostgreSQL takes one
+    // batch a core, leaving the rest of the pool to the reads waiting on them.
+    let slots = match store.db {
+        crate::Db::Sqlite(_) => 1,
+        crate::Db::Postgres(_) => {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            cores.min((store.max_connections as usize / 2).max(1))
+        }
+    };
+    tokio::spawn(collect(
+        worker,
+        rx,
+        Arc::new(Semaphore::new(slots)),
+        checkpoint,
     ));
-    tokio::spawn(collect(worker, rx, slots));
     AuditWriter { tx }
 }
+
+/// How often the SQLite audit writer's log is checkpointed while it writes.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn collect(
     store: Store,
     mut rx: mpsc::UnboundedReceiver<(AuditEvent, Reply)>,
     slots: Arc<Semaphore>,
+    checkpoint: Option<sqlx::SqlitePool>,
 ) {
-    while let Some(first) = rx.recv().await {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut written = false;
+    loop {
+        let first = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => ev,
+                None => return,
+            },
+            _ = tick.tick() => {
+                if let (true, Some(pool)) = (written, &checkpoint) {
+                    written = false;
+                    // PASSIVE: copies what no reader still needs, never waits on a lock.
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                            tracing::warn!(error = %e, "checkpointing after audit writes failed");
+                        }
+                    });
+                }
+                continue;
+            }
+        };
+        written = true;
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };
@@ -165,9 +219,18 @@ async fn collect(
     }
 }
 
-const AUDIT_INSERT: &str = "INSERT INTO audit_events (at, actor, actor_kind, role, action, entity, entity_id, \
+/// A whole batch is one statement over a JSON array of events, so the SQL text is fixed and a
+/// batch costs one round trip whatever its size.
+const AUDIT_INSERT_SQLITE: &str = "INSERT INTO audit_events (at, actor, actor_kind, role, action, entity, entity_id, \
     resident_id, purpose, client_addr, outcome, flagged, detail) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    SELECT $1, value->>'actor', value->>'actor_kind', value->>'role', value->>'action', value->>'entity', \
+    value->>'entity_id', value->>'resident_id', value->>'purpose', value->>'client_addr', value->>'outcome', \
+    value->>'flagged', value->>'detail' FROM json_each($2) ORDER BY key";
+const AUDIT_INSERT_PG: &str = "INSERT INTO audit_events (at, actor, actor_kind, role, action, entity, entity_id, \
+    resident_id, purpose, client_addr, outcome, flagged, detail) \
+    SELECT $1, v->>'actor', v->>'actor_kind', v->>'role', v->>'action', v->>'entity', v->>'entity_id', \
+    (v->>'resident_id')::bigint, v->>'purpose', v->>'client_addr', v->>'outcome', (v->>'flagged')::boolean, \
+    v->>'detail' FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, n) ORDER BY n";
 
 impl Store {
     /// Appends `event`, returning once it is committed.
@@ -182,20 +245,31 @@ impl Store {
         }
     }
 
-    /// Appends `events` in one transaction.
+    /// Appends `events` with one statement (its own transaction).
     async fn insert_audit(&self, events: &[AuditEvent]) -> Result<()> {
         let now = epoch_seconds();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            for e in events {
-                sqlx::query(AUDIT_INSERT)
-                    .bind(now).bind(&e.actor).bind(e.actor_kind).bind(e.role.as_deref()).bind(e.action)
-                    .bind(e.entity).bind(e.entity_id.as_deref()).bind(e.resident_id).bind(e.purpose.as_deref())
-                    .bind(e.client_addr.as_deref()).bind(e.outcome).bind(e.flagged).bind(e.detail.as_deref())
-                    .execute(&mut *tx).await?;
+        let json = serde_json::to_string(events)
+            .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+        match &self.db {
+            crate::Db::Sqlite(p) => {
+                // Take the write lock at the start rather than upgrading a read transaction,
+                // which SQLite may refuse with SQLITE_BUSY mid-way.
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query(AUDIT_INSERT_SQLITE)
+                    .bind(now)
+                    .bind(&json)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
             }
-            tx.commit().await?;
-        });
+            crate::Db::Postgres(p) => {
+                sqlx::query(AUDIT_INSERT_PG)
+                    .bind(now)
+                    .bind(&json)
+                    .execute(p)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
