@@ -118,8 +118,8 @@ fn start(store: &Store) -> AuditWriter {
     let (tx, rx) = mpsc::unbounded_channel();
     // On SQLite the writer has a connection of its own that never checkpoints on commit: a
     // checkpoint copies and syncs thousands of pages, and every read waiting on the batch
-    // would wait for it too. The collector checkpoints from the main pool instead, between
-    // batches and off the commit path.
+    // would wait for it too. The collector checkpoints every half second instead, off the
+    // commit path.
     let (db, checkpoint) = match &store.db {
         crate::Db::Sqlite(p) => {
             let opts = (*p.connect_options())
@@ -127,8 +127,13 @@ fn start(store: &Store) -> AuditWriter {
                 .pragma("wal_autocheckpoint", "0");
             let own = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(1)
+                .connect_lazy_with(opts.clone());
+            // Checkpoints get a connection of their own as well, so that copying pages back
+            // never holds one of the connections the reads queue for.
+            let checkpointer = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
                 .connect_lazy_with(opts);
-            (crate::Db::Sqlite(own), Some(p.clone()))
+            (crate::Db::Sqlite(own), Some(checkpointer))
         }
         crate::Db::Postgres(_) => (store.db.clone(), None),
     };
