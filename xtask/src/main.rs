@@ -8,6 +8,21 @@ use std::process::ExitCode;
 /// Dependencies a crate must not have, with the reason.
 const FORBIDDEN: &[(&str, &[&str], &str)] = &[
     (
+        "hc-care",
+        &[
+            "sqlx",
+            "axum",
+            "tokio",
+            "askama",
+            "tracing-subscriber",
+            "hc-store",
+            "hc-app",
+            "hc-web",
+            "hc-demo",
+        ],
+        "primary-care rules are pure (a province's rules are data, tested without a database)",
+    ),
+    (
         "hc-core",
         &[
             "sqlx",
@@ -85,7 +100,7 @@ const IMPURE: &[&str] = &[
     "std::net",
     "std::env",
 ];
-const PURE_CRATES: &[&str] = &["hc-core", "hc-detect"];
+const PURE_CRATES: &[&str] = &["hc-core", "hc-detect", "hc-care"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -131,7 +131,7 @@ fn parse_period(date: &str, count: &str, population: Option<&str>) -> Result<Per
 
 /// `YYYY-MM-DD` (exactly), without the generality of a format string: inputs run to millions
 /// of rows.
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -245,7 +245,7 @@ pub fn write_evaluations(
 }
 
 /// A CSV reader over `input` with its header names lower-cased and without a BOM.
-fn table(input: impl Read) -> Result<(csv::Reader<impl Read>, Vec<String>), InputError> {
+pub(crate) fn table(input: impl Read) -> Result<(csv::Reader<impl Read>, Vec<String>), InputError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(input);
@@ -259,7 +259,7 @@ fn table(input: impl Read) -> Result<(csv::Reader<impl Read>, Vec<String>), Inpu
 }
 
 /// Reads each record of `reader`, passing its line number.
-fn each_record(
+pub(crate) fn each_record(
     reader: &mut csv::Reader<impl Read>,
     mut f: impl FnMut(u64, &csv::StringRecord) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
@@ -280,7 +280,7 @@ fn each_record(
     if any { Ok(()) } else { Err(InputError::Empty) }
 }
 
-fn find(names: &[String], wanted: &[&'static str]) -> Result<usize, InputError> {
+pub(crate) fn find(names: &[String], wanted: &[&'static str]) -> Result<usize, InputError> {
     names
         .iter()
         .position(|n| wanted.contains(&n.as_str()))

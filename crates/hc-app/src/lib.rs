@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod detect;
 pub mod import;
+pub mod programs;
 pub mod registry;
 
 use hc_core::validate::FieldError;

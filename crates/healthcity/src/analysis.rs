@@ -1,6 +1,6 @@
 //! The analysis commands: `detect` (outbreak detection on a CSV of counts), `rt` (the
-//! reproduction number) and `scan` (space-time clusters). They read files and print results;
-//! they need no database.
+//! reproduction number), `scan` (space-time clusters) and `programs evaluate` (chronic-disease
+//! follow-up rules). They read files and print results; they need no database.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
@@ -317,5 +317,78 @@ fn finish(
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ProgramsArgs {
+    /// hypertension or diabetes.
+    #[arg(long)]
+    program: String,
+    /// CSV with `patient_id,birth_date,visit_date,sbp,dbp,fpg,danger_sign,adverse_reaction,
+    /// complication` ("-" for standard input).
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write `patient_id,visit_date,classification,action,next_due`.
+    /// [default: standard output]
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// A TOML file of rules replacing the national specification's (see `hc_care::Rules`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// The date visits may not be after. [default: today in China Standard Time]
+    #[arg(long)]
+    today: Option<NaiveDate>,
+}
+
+/// `healthcity programs evaluate`: exit 0 when every row was evaluated, 1 when some rows were
+/// left out (each named on standard error), 2 when the file or the rules cannot be used.
+pub fn programs_evaluate(args: &ProgramsArgs) -> ExitCode {
+    let Some(program) = hc_care::Program::parse(&args.program) else {
+        eprintln!(
+            "error: --program {:?}: expected hypertension or diabetes",
+            args.program
+        );
+        return ExitCode::from(BAD_INPUT);
+    };
+    let rules = match &args.rules {
+        None => hc_care::Rules::default(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| toml::from_str(&text).map_err(|e| e.to_string()))
+        {
+            Ok(rules) => rules,
+            Err(e) => {
+                eprintln!("error: rules {}: {e}", path.display());
+                return ExitCode::from(BAD_INPUT);
+            }
+        },
+    };
+    let input = match open(&args.input) {
+        Ok(input) => input,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let today = args.today.unwrap_or_else(hc_app::today);
+    let (rows, errors) = match hc_app::programs::read_visits(input, &rules, today) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.input.display());
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    for e in &errors {
+        eprintln!("error: {}: {e}", args.input.display());
+    }
+    let evaluated = hc_app::programs::evaluate_rows(program, &rules, rows);
+    let code = finish(args.output.as_ref(), |w| {
+        hc_app::programs::write_evaluated(w, &evaluated)
+    });
+    if code == ExitCode::SUCCESS && !errors.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        code
     }
 }

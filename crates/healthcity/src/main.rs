@@ -98,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Chronic-disease programs: run the follow-up rules on a CSV file (no database needed).
+    Programs {
+        #[command(subcommand)]
+        action: ProgramsAction,
+    },
     /// Run an outbreak-detection method on counts from a CSV file (no database needed).
     Detect(analysis::DetectArgs),
     /// Estimate the instantaneous reproduction number Rt (Cori et al. 2013, as EpiEstim).
@@ -140,6 +145,12 @@ enum UserAction {
 }
 
 #[derive(Subcommand, Debug)]
+enum ProgramsAction {
+    /// Classify each follow-up visit and say what it requires next and when.
+    Evaluate(analysis::ProgramsArgs),
+}
+
+#[derive(Subcommand, Debug)]
 enum TokenAction {
     /// Create a token; prints the token alone on standard output (it is shown only once).
     Create {
@@ -177,6 +188,9 @@ fn main() -> ExitCode {
         Command::Detect(args) => return analysis::detect(args),
         Command::Rt(args) => return analysis::rt(args),
         Command::Scan(args) => return analysis::scan(args),
+        Command::Programs {
+            action: ProgramsAction::Evaluate(args),
+        } => return analysis::programs_evaluate(args),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -257,6 +271,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Detect(args) => Ok(analysis::detect(&args)),
+        Command::Programs {
+            action: ProgramsAction::Evaluate(args),
+        } => Ok(analysis::programs_evaluate(&args)),
         Command::Rt(args) => Ok(analysis::rt(&args)),
         Command::Scan(args) => Ok(analysis::scan(&args)),
     }

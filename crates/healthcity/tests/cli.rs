@@ -549,3 +549,67 @@ fn rt_takes_a_non_parametric_serial_interval_and_names_bad_ones() {
         text(&o)
     );
 }
+
+#[test]
+fn programs_evaluate_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("followups.csv");
+    std::fs::write(
+        &input,
+        "patient_id,birth_date,visit_date,sbp,dbp,fpg,danger_sign,adverse_reaction,complication\n\
+         d1,1960-03-02,2025-12-20,,,7.8,0,none,none\n\
+         d1,1960-03-02,2026-01-03,,,8.1,0,,\n\
+         d1,1960-03-02,2026-01-17,,,6.2,0,,\n\
+         d2,1958-07-01,2026-02-10,185,100,6.0,0,,\n\
+         d2,1958-07-01,2026-03-31,130,80,5.1,0,,\n\
+         d3,1980-01-01,2026-02-10,,,3.6,0,,\n\
+         d3,1980-01-01,2026-03-01,,,6.5,0,controlled,stable\n\
+         d4,1980-01-01,2026-02-10,,,0,0,,\n",
+    )
+    .unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "programs",
+            "evaluate",
+            "--program",
+            "diabetes",
+            "--input",
+            input.to_str().unwrap(),
+            "--today",
+            "2026-11-23",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "a row was left out: {}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 9, field fpg"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "patient_id,visit_date,classification,action,next_due\n\
+         d1,2025-12-20,unsatisfied,revisit_2w,2026-01-03\n\
+         d1,2026-01-03,unsatisfied,refer,2026-01-17\n\
+         d1,2026-01-17,satisfied,routine,2026-04-17\n\
+         d2,2026-02-10,satisfied,urgent_refer,2026-02-24\n\
+         d2,2026-03-31,satisfied,routine,2026-06-30\n\
+         d3,2026-02-10,satisfied,urgent_refer,2026-02-24\n\
+         d3,2026-03-01,adverse_reaction,revisit_2w,2026-03-15\n"
+    );
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "programs",
+            "evaluate",
+            "--program",
+            "asthma",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!dir.path().join("unused.db").exists(), "no database needed");
+}
