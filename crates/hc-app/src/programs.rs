@@ -161,6 +161,7 @@ pub fn read_visits(
                 danger_sign,
                 adverse_reaction,
                 complication,
+                face_to_face: true,
             };
             for p in hc_care::check_visit(rules, &visit, today) {
                 problems.push(RowError {

@@ -113,6 +113,8 @@ pub struct Visit {
     pub adverse_reaction: AdverseReaction,
     /// Complications.
     pub complication: Complication,
+    /// Seen in person (a remote follow-up does not count towards the four a year).
+    pub face_to_face: bool,
 }
 
 impl Visit {
@@ -127,6 +129,7 @@ impl Visit {
             danger_sign: false,
             adverse_reaction: AdverseReaction::None,
             complication: Complication::None,
+            face_to_face: true,
         }
     }
 

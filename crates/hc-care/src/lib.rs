@@ -28,5 +28,7 @@
 #![deny(missing_docs)]
 
 mod followup;
+mod indicators;
 
 pub use followup::*;
+pub use indicators::*;
