@@ -1,6 +1,9 @@
-//! HealthCity's primary-care rules: how a hypertension or type-2 diabetes follow-up is
-//! classified, and what it requires next, as the national basic public-health service
-//! specification (国家基本公共卫生服务规范（第三版）, 2017) lays down.
+//! HealthCity's primary-care rules, as the national basic public-health service specification
+//! (国家基本公共卫生服务规范（第三版）, 2017) lays them down: how a hypertension or type-2
+//! diabetes follow-up is classified and what it requires next ([`evaluate`]); a patient's
+//! year and the standardised-management and control rates ([`patient_year`],
+//! [`program_rates`]); and the key populations a resident belongs to, each with the fact that
+//! made it ([`key_populations`]).
 //!
 //! The rules are data ([`Rules`], with a version and the source they come from), so a
 //! province can load its own; the default is the national specification. Everything here is
@@ -29,6 +32,8 @@
 
 mod followup;
 mod indicators;
+mod populations;
 
 pub use followup::*;
 pub use indicators::*;
+pub use populations::*;
