@@ -3,7 +3,8 @@
 //! diabetes follow-up is classified and what it requires next ([`evaluate`]); a patient's
 //! year and the standardised-management and control rates ([`patient_year`],
 //! [`program_rates`]); and the key populations a resident belongs to, each with the fact that
-//! made it ([`key_populations`]).
+//! made it ([`key_populations`]); and what a resident is due for and where each service
+//! stands on a worklist ([`due_services`], [`work_status`]).
 //!
 //! The rules are data ([`Rules`], with a version and the source they come from), so a
 //! province can load its own; the default is the national specification. Everything here is
@@ -33,7 +34,9 @@
 mod followup;
 mod indicators;
 mod populations;
+mod schedule;
 
 pub use followup::*;
 pub use indicators::*;
 pub use populations::*;
+pub use schedule::*;

@@ -1,0 +1,253 @@
+//! What a resident is due for, and where each due service stands on a worklist: the program
+//! follow-ups the rules scheduled (or the referral to chase up), the annual health check of
+//! program patients, and the annual elderly health management from 65 on.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{Action, Program, Rules, Visit, add_months, evaluate};
+
+/// A service a resident is due for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "program")]
+pub enum Service {
+    /// The next follow-up of a program (routine or a two-week re-visit).
+    FollowUp(Program),
+    /// Checking on a referral to hospital, within two weeks of it.
+    ReferralFollowUp(Program),
+    /// The annual health check of a program patient (健康体检).
+    AnnualCheck(Program),
+    /// The annual elderly health management: lifestyle and self-care assessment, physical
+    /// examination, laboratory tests (老年人健康管理).
+    ElderlyAnnual,
+}
+
+/// A resident's state in one program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrolment<'a> {
+    /// The program.
+    pub program: Program,
+    /// When the resident was enrolled.
+    pub enrolled: NaiveDate,
+    /// The program's follow-ups so far.
+    pub visits: &'a [Visit],
+    /// The last annual health check, if any.
+    pub last_check: Option<NaiveDate>,
+}
+
+/// One due service and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The service.
+    pub service: Service,
+    /// When it is due.
+    pub due: NaiveDate,
+    /// Why, e.g. `re-visit after an unsatisfied follow-up on 2026-03-01`.
+    pub because: String,
+}
+
+/// Where a due service stands on a worklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkStatus {
+    /// Overdue by more than the worklist's patience: lost to follow-up (失访).
+    Lost,
+    /// Past due.
+    Overdue,
+    /// Due within the next seven days (today included).
+    ThisWeek,
+    /// Due later.
+    Later,
+}
+
+/// Where a service due on `due` stands on `today`, with residents more than `lost_after_days`
+/// overdue counted as lost to follow-up.
+pub fn work_status(due: NaiveDate, today: NaiveDate, lost_after_days: i64) -> WorkStatus {
+    let late = (today - due).num_days();
+    if late > lost_after_days {
+        WorkStatus::Lost
+    } else if late > 0 {
+        WorkStatus::Overdue
+    } else if late > -7 {
+        WorkStatus::ThisWeek
+    } else {
+        WorkStatus::Later
+    }
+}
+
+/// Everything a resident born on `birth_date` is due for, by due date: per program, the next
+/// follow-up (or the referral to follow up) and the annual check; from 65, the annual elderly
+/// health management (`last_elderly` is the last one done).
+pub fn due_services(
+    rules: &Rules,
+    birth_date: NaiveDate,
+    enrolments: &[Enrolment<'_>],
+    last_elderly: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<Due> {
+    let mut out = Vec::new();
+    for e in enrolments {
+        let outcomes = evaluate(e.program, rules, e.visits);
+        let mut sorted: Vec<&Visit> = e.visits.iter().collect();
+        sorted.sort_by_key(|v| v.date);
+        match (sorted.last(), outcomes.last()) {
+            (Some(v), Some(o)) => {
+                let (service, why) = match o.action {
+                    Action::Routine => (Service::FollowUp(e.program), "routine follow-up"),
+                    Action::Revisit2w => (
+                        Service::FollowUp(e.program),
+                        "re-visit after a follow-up not on target or with an adverse reaction",
+                    ),
+                    Action::Refer => (
+                        Service::ReferralFollowUp(e.program),
+                        "follow up the referral",
+                    ),
+                    Action::UrgentRefer => (
+                        Service::ReferralFollowUp(e.program),
+                        "follow up the urgent referral",
+                    ),
+                };
+                out.push(Due {
+                    service,
+                    due: o.next_due,
+                    because: format!("{why} of {}", v.date),
+                });
+            }
+            _ => out.push(Due {
+                service: Service::FollowUp(e.program),
+                due: e.enrolled,
+                because: format!("first follow-up since enrolment on {}", e.enrolled),
+            }),
+        }
+        out.push(match e.last_check {
+            Some(last) => Due {
+                service: Service::AnnualCheck(e.program),
+                due: add_months(last, 12),
+                because: format!("a year after the check of {last}"),
+            },
+            None => Due {
+                service: Service::AnnualCheck(e.program),
+                due: e.enrolled,
+                because: "no annual check on record".to_owned(),
+            },
+        });
+    }
+    if today.years_since(birth_date).is_some_and(|a| a >= 65) {
+        let turned_65 = add_months(birth_date, 65 * 12);
+        out.push(match last_elderly {
+            Some(last) => Due {
+                service: Service::ElderlyAnnual,
+                due: add_months(last, 12),
+                because: format!("a year after the elderly health management of {last}"),
+            },
+            None => Due {
+                service: Service::ElderlyAnnual,
+                due: turned_65,
+                because: format!("aged 65 on {turned_65}; none on record"),
+            },
+        });
+    }
+    out.sort_by_key(|d| d.due);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn bp(date: &str, sbp: u16) -> Visit {
+        Visit {
+            sbp: Some(sbp),
+            dbp: Some(80),
+            ..Visit::new(d(date), d("1958-05-10"))
+        }
+    }
+
+    #[test]
+    fn worklist_statuses() {
+        let today = d("2026-11-23");
+        assert_eq!(
+            work_status(d("2026-11-23"), today, 90),
+            WorkStatus::ThisWeek
+        );
+        assert_eq!(
+            work_status(d("2026-11-29"), today, 90),
+            WorkStatus::ThisWeek
+        );
+        assert_eq!(work_status(d("2026-11-30"), today, 90), WorkStatus::Later);
+        assert_eq!(work_status(d("2026-11-22"), today, 90), WorkStatus::Overdue);
+        assert_eq!(work_status(d("2026-08-25"), today, 90), WorkStatus::Overdue);
+        assert_eq!(work_status(d("2026-08-24"), today, 90), WorkStatus::Lost);
+    }
+
+    #[test]
+    fn a_patient_with_hypertension_aged_68_is_due_for_three_services() {
+        let visits = [bp("2026-09-01", 128), bp("2026-10-20", 152)];
+        let due = due_services(
+            &Rules::default(),
+            d("1958-05-10"),
+            &[Enrolment {
+                program: Program::Hypertension,
+                enrolled: d("2020-02-01"),
+                visits: &visits,
+                last_check: Some(d("2025-12-05")),
+            }],
+            None,
+            d("2026-11-23"),
+        );
+        let got: Vec<(Service, NaiveDate)> = due.iter().map(|x| (x.service, x.due)).collect();
+        assert_eq!(
+            got,
+            [
+                (Service::ElderlyAnnual, d("2023-05-10")),
+                (Service::FollowUp(Program::Hypertension), d("2026-11-03")),
+                (Service::AnnualCheck(Program::Hypertension), d("2026-12-05")),
+            ]
+        );
+        assert!(due[1].because.contains("2026-10-20"));
+    }
+
+    #[test]
+    fn referrals_and_new_enrolments() {
+        let visits = [bp("2026-11-10", 185)];
+        let due = due_services(
+            &Rules::default(),
+            d("1980-01-01"),
+            &[
+                Enrolment {
+                    program: Program::Hypertension,
+                    enrolled: d("2024-01-01"),
+                    visits: &visits,
+                    last_check: None,
+                },
+                Enrolment {
+                    program: Program::Diabetes,
+                    enrolled: d("2026-11-20"),
+                    visits: &[],
+                    last_check: None,
+                },
+            ],
+            Some(d("2025-01-01")),
+            d("2026-11-23"),
+        );
+        assert!(
+            due.iter().all(|x| x.service != Service::ElderlyAnnual),
+            "aged 46"
+        );
+        assert!(due.contains(&Due {
+            service: Service::ReferralFollowUp(Program::Hypertension),
+            due: d("2026-11-24"),
+            because: "follow up the urgent referral of 2026-11-10".into(),
+        }));
+        assert!(
+            due.iter()
+                .any(|x| x.service == Service::FollowUp(Program::Diabetes)
+                    && x.due == d("2026-11-20"))
+        );
+        assert_eq!(due.len(), 4);
+    }
+}
