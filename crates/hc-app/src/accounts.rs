@@ -97,12 +97,18 @@ pub fn totp_code(secret_b32: &str, unix_seconds: u64) -> Option<String> {
     totp_of(secret_b32).map(|t| t.generate(unix_seconds))
 }
 
-fn totp_ok(secret_b32: &str, code: &str) -> bool {
+/// The time step (30-second period) whose code `code` is, within one step of now.
+fn totp_step(secret_b32: &str, code: &str) -> Option<i64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    totp_of(secret_b32).is_some_and(|t| t.check(&code, now))
+    let totp = totp_of(secret_b32)?;
+    let step = now / 30;
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| totp.generate(s * 30) == code)
+        .and_then(|s| i64::try_from(s).ok())
 }
 
 // -- accounts -------------------------------------------------------------------------------------
@@ -367,6 +373,8 @@ pub async fn change_password(
         .await
         .map_err(|_| AppError::Unauthorized)?;
     if !verify_blocking(current, &user.password_hash).await {
+        // Guessing through this form counts like guessing at the login.
+        count_failure(store, policy, user.id, hc_store_now()).await?;
         return Err(AppError::invalid("current", "is not your current password"));
     }
     if let Some(problem) = policy.password_problem(username, new) {
@@ -485,12 +493,8 @@ pub async fn login(
         return Ok(Err(LoginFailure::Refused));
     }
     if !password_ok {
-        let (failures, lock) =
-            policy.after_failure(u32::try_from(user.failed_logins).unwrap_or(0), now);
-        store
-            .record_login_failure(user.id, i32::try_from(failures).unwrap_or(0), lock)
-            .await?;
-        fail(if lock.is_some() {
+        let locked_now = count_failure(store, policy, user.id, now).await?;
+        fail(if locked_now {
             "wrong password; account locked"
         } else {
             "wrong password"
@@ -500,21 +504,28 @@ pub async fn login(
     }
     let role = Role::parse(&user.role).unwrap_or(Role::Resident);
     if policy.needs_totp(role) {
-        match (
+        let step = match (
             user.totp_secret.as_deref(),
             totp.filter(|c| !c.trim().is_empty()),
         ) {
-            (Some(secret), Some(code)) if totp_ok(secret, code) => {}
             (_, None) => return Ok(Err(LoginFailure::TotpRequired)),
-            _ => {
-                let (failures, lock) =
-                    policy.after_failure(u32::try_from(user.failed_logins).unwrap_or(0), now);
-                store
-                    .record_login_failure(user.id, i32::try_from(failures).unwrap_or(0), lock)
-                    .await?;
-                fail("wrong TOTP code").await?;
-                return Ok(Err(LoginFailure::Refused));
-            }
+            (Some(secret), Some(code)) => totp_step(secret, code),
+            (None, Some(_)) => None,
+        };
+        // A code is good once: a step at or before the last one used is a replay.
+        let fresh = match step {
+            Some(s) => store.use_totp_step(user.id, s).await?,
+            None => false,
+        };
+        if !fresh {
+            count_failure(store, policy, user.id, now).await?;
+            fail(if step.is_some() {
+                "TOTP code used before"
+            } else {
+                "wrong TOTP code"
+            })
+            .await?;
+            return Ok(Err(LoginFailure::Refused));
         }
     }
     let token = hex::encode(rand::random::<[u8; 32]>());
@@ -539,6 +550,47 @@ pub async fn login(
     .record(store, Event::new("login", "session"))
     .await?;
     Ok(Ok(LoginSuccess { token, principal }))
+}
+
+/// Counts a failed login; returns whether it locked the account.
+async fn count_failure(
+    store: &Store,
+    policy: &SecurityPolicy,
+    user_id: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    let threshold = i32::try_from(policy.lockout_attempts).unwrap_or(i32::MAX);
+    let until = now + i64::from(policy.lockout_minutes) * 60;
+    Ok(store
+        .record_login_failure(user_id, threshold, until)
+        .await?)
+}
+
+/// Gives an account a new TOTP secret and returns its enrolment URI (a lost phone, or an
+/// administrator from before second factors).
+pub async fn reset_totp(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+) -> Result<String, AppError> {
+    caller.require(hc_core::access::Permission::ManageAccounts)?;
+    let secret = new_totp_secret();
+    store
+        .set_totp_secret(username, &secret)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("user"),
+            other => other.into(),
+        })?;
+    caller
+        .record(
+            store,
+            Event::new("permission_change", "user")
+                .id(username)
+                .detail("second factor reset"),
+        )
+        .await?;
+    Ok(totp_uri(username, &secret))
 }
 
 fn principal_of(u: &UserRow) -> Principal {

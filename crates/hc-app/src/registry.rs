@@ -231,13 +231,10 @@ fn check_identity_free<T>(
         .iter()
         .find(|e| kind(&e.stored.record) == id_type && Some(e.stored.id) != own_id);
     match taken {
-        Some(e) => Err(AppError::Conflict(FieldError::new(
+        Some(_) => Err(AppError::Conflict(FieldError::new(
             "id_number",
-            format!(
-                "{id_type} {} is already registered (record {})",
-                mask_id_number(number),
-                e.stored.id
-            ),
+            // No record id: the other record may lie outside the caller's jurisdiction.
+            format!("{id_type} {} is already registered", mask_id_number(number)),
         ))),
         None => Ok(()),
     }
@@ -264,8 +261,8 @@ pub async fn create_practitioner(
 ) -> Result<Stored<Practitioner>, AppError> {
     caller.require(Permission::EditInstitutions)?;
     p.id_number = hc_core::idcard::normalize(&p.id_number);
-    check_practitioner(store, &p, None).await?;
     check_workplace(store, caller, &p.institution_code).await?;
+    check_practitioner(store, &p, None).await?;
     let ids = store.insert_practitioners(std::slice::from_ref(&p)).await?;
     let id = ids.first().copied().unwrap_or_default();
     caller
@@ -290,8 +287,8 @@ pub async fn update_practitioner(
         .await
         .map_err(not_found("practitioner"))?;
     p.id_number = hc_core::idcard::normalize(&p.id_number);
-    check_practitioner(store, &p, Some(id)).await?;
     check_workplace(store, caller, &p.institution_code).await?;
+    check_practitioner(store, &p, Some(id)).await?;
     store.update_practitioner(id, &p).await?;
     caller
         .record(store, Event::new("update", "practitioner").id(id))
@@ -332,8 +329,24 @@ pub async fn create_resident(
 ) -> Result<Stored<Resident>, AppError> {
     caller.require(Permission::EditResidents)?;
     r.id_number = hc_core::idcard::normalize(&r.id_number);
-    check_resident(store, &r, None).await?;
     check_in_scope(caller, "community_code", &r.community_code)?;
+    if let Err(e) = check_resident(store, &r, None).await {
+        // A refused duplicate says that the identity is registered somewhere: on record.
+        if matches!(e, AppError::Conflict(_)) {
+            caller
+                .record(
+                    store,
+                    Event::new("create", "resident")
+                        .outcome("failed")
+                        .detail(format!(
+                            "identity {} already registered",
+                            mask_id_number(&r.id_number)
+                        )),
+                )
+                .await?;
+        }
+        return Err(e);
+    }
     let ids = store.insert_residents(std::slice::from_ref(&r)).await?;
     let id = ids.first().copied().unwrap_or_default();
     caller
@@ -353,13 +366,15 @@ pub async fn update_resident(
     mut r: Resident,
 ) -> Result<Stored<Resident>, AppError> {
     caller.require(Permission::EditResidents)?;
+    // Writes stay within the caller's own jurisdiction: a break-the-glass grant opens a
+    // record for reading, not for moving it into the reader's area.
     store
-        .resident(id, caller.scope(), caller.principal.user_id)
+        .resident(id, caller.scope(), None)
         .await
         .map_err(not_found("resident"))?;
     r.id_number = hc_core::idcard::normalize(&r.id_number);
-    check_resident(store, &r, Some(id)).await?;
     check_in_scope(caller, "community_code", &r.community_code)?;
+    check_resident(store, &r, Some(id)).await?;
     store.update_resident(id, &r).await?;
     caller
         .record(store, Event::new("update", "resident").resident(id))
@@ -393,19 +408,19 @@ pub async fn search_residents(
         named.push(format!("id_number={}", mask_id_number(n)));
     }
     if let Some(n) = &filter.name {
-        named.push(format!("name={n}"));
+        named.push(format!("name={}", hc_core::access::mask_name(n)));
     }
     if !named.is_empty() {
-        caller
-            .record(
-                store,
-                Event::new("search", "resident").detail(format!(
-                    "{}; {} found",
-                    named.join(" "),
-                    found.items.len()
-                )),
-            )
-            .await?;
+        let mut ev = Event::new("search", "resident").detail(format!(
+            "{}; {} found",
+            named.join(" "),
+            found.items.len()
+        ));
+        // A search that finds one person is a look at that person: it shows in their log.
+        if let [one] = found.items.as_slice() {
+            ev = ev.resident(one.id);
+        }
+        caller.record(store, ev).await?;
     }
     Ok(found)
 }
@@ -508,18 +523,7 @@ pub async fn break_glass(
         AppError::Forbidden("only a person, not a system token, may break the glass".into())
     })?;
     let reason = reason.trim();
-    if reason.chars().count() < 10 {
-        return Err(AppError::invalid(
-            "reason",
-            "state the emergency in at least 10 characters",
-        ));
-    }
-    if reason.chars().count() > 500 {
-        return Err(AppError::invalid(
-            "reason",
-            "must be at most 500 characters",
-        ));
-    }
+    check_reason(reason)?;
     store
         .resident_unscoped(id)
         .await
@@ -539,6 +543,24 @@ pub async fn break_glass(
     Ok(expires)
 }
 
+/// A break-the-glass reason states the emergency: 10 to 500 characters.
+fn check_reason(reason: &str) -> Result<(), AppError> {
+    let n = reason.trim().chars().count();
+    if n < 10 {
+        Err(AppError::invalid(
+            "reason",
+            "state the emergency in at least 10 characters",
+        ))
+    } else if n > 500 {
+        Err(AppError::invalid(
+            "reason",
+            "must be at most 500 characters",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Break-the-glass by identity number, for a patient in front of the doctor whose record
 /// lies outside the doctor's jurisdiction: returns the record's id once access is granted.
 pub async fn break_glass_by_identity(
@@ -549,10 +571,22 @@ pub async fn break_glass_by_identity(
     reason: &str,
 ) -> Result<i64, AppError> {
     caller.require(Permission::BreakGlass)?;
+    check_reason(reason)?;
     let found = find_residents(store, number).await?;
     let id = match found.as_slice() {
         [one] => one.id,
-        [] => return Err(AppError::NotFound("resident")),
+        [] => {
+            caller
+                .record(
+                    store,
+                    Event::new("break_glass", "resident")
+                        .outcome("failed")
+                        .purpose(reason.trim())
+                        .detail(format!("no record of {}", mask_id_number(number))),
+                )
+                .await?;
+            return Err(AppError::NotFound("resident"));
+        }
         _ => {
             return Err(AppError::invalid(
                 "id_number",

@@ -387,17 +387,6 @@ impl SecurityPolicy {
         self.totp_for_admins && role == Role::Admin
     }
 
-    /// The lock an account gets after one more failed login: `(failures, locked_until)`,
-    /// where the count restarts once the account locks. Times are epoch seconds.
-    pub fn after_failure(&self, failures_before: u32, now: i64) -> (u32, Option<i64>) {
-        let failures = failures_before.saturating_add(1);
-        if self.lockout_attempts > 0 && failures >= self.lockout_attempts {
-            (0, Some(now + i64::from(self.lockout_minutes) * 60))
-        } else {
-            (failures, None)
-        }
-    }
-
     /// Whether a session opened at `created` and last used at `last_seen` is still alive.
     pub fn session_alive(&self, created: i64, last_seen: i64, now: i64) -> bool {
         now - last_seen < i64::from(self.idle_minutes) * 60
@@ -494,18 +483,6 @@ mod tests {
             asvs.password_problem("wang", &"x".repeat(MAX_PASSWORD_CHARS + 1))
                 .is_some()
         );
-    }
-
-    #[test]
-    fn five_failures_lock_for_thirty_minutes() {
-        let p = SecurityPolicy::default();
-        let mut failures = 0;
-        for _ in 0..4 {
-            let (f, lock) = p.after_failure(failures, 1000);
-            assert_eq!(lock, None);
-            failures = f;
-        }
-        assert_eq!(p.after_failure(failures, 1000), (0, Some(1000 + 30 * 60)));
     }
 
     #[test]

@@ -202,15 +202,36 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a login failure: the new failure count and lock.
+    /// Counts one more failed login, in one statement so that concurrent attempts each count:
+    /// at the `threshold`-th failure in a row (0: never) the count restarts and the account is
+    /// locked until `lock_until`. Returns whether this failure locked it.
     pub async fn record_login_failure(
         &self,
         user_id: i64,
-        failures: i32,
-        locked_until: Option<i64>,
-    ) -> Result<()> {
-        const SQL: &str = "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1";
-        on_pool!(self, p => { sqlx::query(SQL).bind(user_id).bind(failures).bind(locked_until).execute(p).await?; });
+        threshold: i32,
+        lock_until: i64,
+    ) -> Result<bool> {
+        const SQL: &str = "UPDATE users SET \
+            locked_until = CASE WHEN $2 > 0 AND failed_logins + 1 >= $2 THEN $3 ELSE locked_until END, \
+            failed_logins = CASE WHEN $2 > 0 AND failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+            WHERE id = $1 RETURNING locked_until";
+        let locked: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL).bind(user_id).bind(threshold).bind(lock_until).fetch_one(p).await?);
+        Ok(locked == Some(lock_until))
+    }
+
+    /// Records that the TOTP time step `step` was used, unless it (or a later one) already
+    /// was: a code is good once. Returns whether it was fresh.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        const SQL: &str = "UPDATE users SET totp_last_step = $2 WHERE id = $1 \
+            AND (totp_last_step IS NULL OR totp_last_step < $2)";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(user_id).bind(step).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Gives an account a new TOTP secret (enrolment, or a lost authenticator).
+    pub async fn set_totp_secret(&self, username: &str, secret: &str) -> Result<()> {
+        const SQL: &str = "UPDATE users SET totp_secret = $2, totp_last_step = NULL WHERE username = $1 RETURNING id";
+        let _: i64 = on_pool!(self, p => sqlx::query_scalar(SQL).bind(username).bind(secret).fetch_one(p).await?);
         Ok(())
     }
 
@@ -306,15 +327,28 @@ impl Store {
         Ok(())
     }
 
-    /// Revokes the token with this name (or decimal id); returns it. Revoking twice is an error.
+    /// Revokes the live token with this name or, when no token has that name, this decimal
+    /// id; returns it. Revoking twice is not found.
     pub async fn revoke_token(&self, name_or_id: &str) -> Result<TokenRow> {
-        const SQL: &str = concat!(
-            "UPDATE api_tokens SET revoked_at = $3 WHERE (name = $1 OR id = $2) AND revoked_at IS NULL RETURNING ",
+        const BY_NAME: &str = concat!(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING ",
             token_cols!()
         );
-        let id = name_or_id.parse::<i64>().unwrap_or(-1);
+        const BY_ID: &str = concat!(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM api_tokens t WHERE t.name = $3) RETURNING ",
+            token_cols!()
+        );
+        let now = epoch_seconds();
+        let by_name: Option<TokenRow> = on_pool!(self, p => sqlx::query_as(BY_NAME).bind(name_or_id).bind(now).fetch_optional(p).await?);
+        if let Some(row) = by_name {
+            return Ok(row);
+        }
+        let id = name_or_id
+            .parse::<i64>()
+            .map_err(|_| crate::StoreError::NotFound)?;
         Ok(
-            on_pool!(self, p => sqlx::query_as(SQL).bind(name_or_id).bind(id).bind(epoch_seconds()).fetch_one(p).await?),
+            on_pool!(self, p => sqlx::query_as(BY_ID).bind(id).bind(now).bind(name_or_id).fetch_one(p).await?),
         )
     }
 

@@ -138,6 +138,9 @@ enum UserAction {
     List,
     /// Replace the password with a printed one-time password; ends the account's sessions.
     ResetPassword { username: String },
+    /// Give an account a new TOTP secret and print its enrolment URI (a lost authenticator, or
+    /// an administrator from before second factors).
+    ResetTotp { username: String },
     /// Stop an account from logging in; ends its sessions.
     Disable { username: String },
     /// Allow a disabled or locked account to log in again.
@@ -687,6 +690,10 @@ async fn user(
             println!(
                 "one-time password of {username} (to be changed at the next login): {password}"
             );
+        }
+        UserAction::ResetTotp { username } => {
+            let uri = hc_app::accounts::reset_totp(store, &cli, &username).await?;
+            println!("second factor of {username}: enrol this in an authenticator app: {uri}");
         }
         UserAction::Disable { username } => {
             hc_app::accounts::set_disabled(store, &cli, &username, true)

@@ -11,10 +11,17 @@ ALTER TABLE users ADD COLUMN resident_id BIGINT;
 ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN locked_until BIGINT;
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
 ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN password_changed_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_login_at BIGINT;
+
+-- Accounts from before roles had jurisdictions: passwords count from now (not from 1970, which
+-- would force every one to change at once), and roles that must be limited to part of the
+-- city are disabled: an administrator re-creates them with `healthcity user add … --scope`.
+UPDATE users SET password_changed_at = CAST(extract(epoch FROM now()) AS BIGINT);
+UPDATE users SET disabled = TRUE WHERE role IN ('district_bureau', 'institution_staff', 'family_doctor');
 
 ALTER TABLE sessions ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;

@@ -11,10 +11,17 @@ ALTER TABLE users ADD COLUMN resident_id INTEGER;
 ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN locked_until INTEGER;
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN password_changed_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_login_at INTEGER;
+
+-- Accounts from before roles had jurisdictions: passwords count from now (not from 1970, which
+-- would force every one to change at once), and roles that must be limited to part of the
+-- city are disabled: an administrator re-creates them with `healthcity user add … --scope`.
+UPDATE users SET password_changed_at = CAST(strftime('%s', 'now') AS INTEGER);
+UPDATE users SET disabled = 1 WHERE role IN ('district_bureau', 'institution_staff', 'family_doctor');
 
 ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;

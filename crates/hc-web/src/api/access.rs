@@ -298,7 +298,17 @@ pub async fn my_access_log(
     u: CurrentUser,
 ) -> Result<Json<Vec<AuditOut>>, ApiError> {
     let rows = hc_app::audit::own_access_log(&s.store, &u.0, None, 200).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    // Who, when, why: not the staff's network addresses, nor auditors' notes.
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AuditOut {
+                client_addr: None,
+                reviewed_by: None,
+                review_note: None,
+                ..r.into()
+            })
+            .collect(),
+    ))
 }
 
 /// The caller's record as a JSON file to keep or take elsewhere (PIPL art. 45). Audited.

@@ -90,7 +90,6 @@ pub async fn logout(
 pub async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
-    headers: HeaderMap,
     ApiJson(input): ApiJson<PasswordInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     if user.principal().user_id.is_none() {
@@ -108,9 +107,8 @@ pub async fn change_password(
         &input.password,
     )
     .await?;
-    if let Some(token) = session_token(&headers) {
-        state.sessions.forget(token);
-    }
+    // Every session of the account ended in the database; forget every verified one here.
+    state.sessions.clear();
     Ok((
         StatusCode::NO_CONTENT,
         [(

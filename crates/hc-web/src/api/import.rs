@@ -74,8 +74,19 @@ pub async fn import_csv(
         &mut sink,
         &|_| {},
     )
-    .await
-    .map_err(|e| match e {
+    .await;
+    // What was committed before a failure is on record too.
+    if let Err(e) = &report {
+        user.0
+            .record(
+                &s.store,
+                hc_app::audit::Event::new("import", "file")
+                    .outcome("failed")
+                    .detail(format!("{kind:?}: {e}")),
+            )
+            .await?;
+    }
+    let report = report.map_err(|e| match e {
         ImportError::Read { .. } | ImportError::MissingColumns { .. } => {
             ApiError::bad_field("body", e.to_string())
         }

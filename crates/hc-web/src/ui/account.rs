@@ -162,9 +162,8 @@ pub async fn submit(
     .await
     {
         Ok(()) => {
-            if let Some(token) = crate::auth::session_token(&headers) {
-                state.sessions.forget(token);
-            }
+            // Every session of the account ended; forget every verified one here.
+            state.sessions.clear();
             page::redirect_with(
                 "/login",
                 Some(&crate::auth::session_cookie(

@@ -250,6 +250,31 @@ async fn api_tokens_are_scoped_expire_and_can_be_revoked() {
             .as_token(&admin, "DELETE", "/api/v1/tokens/his-nanshan", None)
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // A token named with digits is revoked by its name, not mistaken for an id.
+        let r = t
+            .as_token(
+                &admin,
+                "POST",
+                "/api/v1/tokens",
+                Some(r#"{"name":"100","role":"inspector"}"#),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = t
+            .as_token(&admin, "DELETE", "/api/v1/tokens/100", None)
+            .await;
+        assert_eq!(r.json()["name"], "100");
+        let live: Vec<String> = t
+            .as_token(&admin, "GET", "/api/v1/tokens", None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["revoked_at"].is_null())
+            .map(|x| x["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(live, ["old-feed"], "only the named token was revoked");
         // A forged token of the right shape, or garbage, is 401 too.
         for bad in [
             format!("hct_{}", "0".repeat(64)),
@@ -600,6 +625,13 @@ async fn break_the_glass_opens_one_record_for_a_while_and_is_flagged() {
         let r = t.as_token(&doctor, "GET", &uri, None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json()["name"], "赵敏");
+        // Reading, not writing: the record cannot be moved into the doctor's area.
+        let zhao_id = r.json()["id_number"].as_str().unwrap().to_owned();
+        let moved = format!(
+            r#"{{"id_type":"resident_id","id_number":"{zhao_id}","name":"赵敏","community_code":"440305001001"}}"#
+        );
+        let r = t.as_token(&doctor, "PUT", &uri, Some(&moved)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
         // Only for the doctor who asked; a CDC analyst cannot break the glass at all.
         assert_eq!(
             t.as_token(&other, "GET", &uri, None).await.status,
@@ -661,7 +693,18 @@ async fn break_the_glass_opens_one_record_for_a_while_and_is_flagged() {
 async fn residents_see_who_looked_at_their_record_and_export_it() {
     for b in backends() {
         let t = TestApp::seeded(b).await;
-        // The doctor opens 李明's record; 李明 then looks at his access log.
+        // The doctor looks 李明 up by identity number and opens his record; 李明 then looks
+        // at his access log.
+        let li_ming = hc_core::idcard::compose(
+            440305,
+            chrono::NaiveDate::from_ymd_opt(1985, 6, 15).unwrap(),
+            11,
+            hc_core::model::Sex::M,
+        );
+        let r = t
+            .get(&format!("/api/v1/residents?id_number={li_ming}"))
+            .await;
+        assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
         assert_eq!(t.get("/api/v1/residents/2").await.status, StatusCode::OK);
         let policy = hc_core::access::SecurityPolicy::default();
         hc_app::accounts::create_user(
@@ -692,6 +735,15 @@ async fn residents_see_who_looked_at_their_record_and_export_it() {
                 .unwrap()
                 .iter()
                 .any(|e| e["actor"] == "doctor" && e["action"] == "read"),
+            "{log}"
+        );
+        assert!(
+            log.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "search"
+                    && e["detail"].as_str().unwrap().contains("********")
+                    && e["client_addr"].is_null()),
             "{log}"
         );
         let r = t.as_token(&me, "GET", "/api/v1/me/export", None).await;
@@ -763,5 +815,50 @@ async fn totp_codes_from_the_enrolment_uri_open_an_admin_session() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["user"]["must_change_password"], true);
+        // A code is good once: replayed at once, it is refused.
+        let r = t
+            .send(
+                Request::post("/api/v1/auth/login")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_each_count_towards_the_lockout() {
+    for b in backends() {
+        let t = TestApp::new(b).await;
+        let policy = hc_core::access::SecurityPolicy::default();
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let (store, policy) = (t.db.store.clone(), policy.clone());
+            tasks.push(tokio::spawn(async move {
+                hc_app::accounts::login(&store, &policy, "commission", "Wrong-pass-1", None, None)
+                    .await
+                    .unwrap()
+                    .is_err()
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap());
+        }
+        let right = hc_app::accounts::login(
+            &t.db.store,
+            &policy,
+            "commission",
+            TEST_PASSWORD,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(
+            right.is_err(),
+            "{b:?}: ten simultaneous guesses locked the account"
+        );
     }
 }
