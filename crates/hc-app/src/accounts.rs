@@ -143,6 +143,16 @@ pub struct CreatedAccount {
     pub totp_uri: Option<String>,
 }
 
+/// Maps a uniqueness conflict on `field` to "`value` is taken".
+fn taken<'a>(field: &'a str, value: &'a str) -> impl Fn(StoreError) -> AppError + 'a {
+    move |e| match e {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict(FieldError::new(field, format!("{value:?} is taken")))
+        }
+        other => other.into(),
+    }
+}
+
 fn check_username(username: &str) -> Option<FieldError> {
     let ok = (3..=32).contains(&username.len())
         && username
@@ -277,13 +287,7 @@ pub async fn create_user(
             must_change_password: one_time.is_some(),
         })
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => AppError::Conflict(FieldError::new(
-                "username",
-                format!("{:?} is taken", a.username),
-            )),
-            other => other.into(),
-        })?;
+        .map_err(taken("username", &a.username))?;
     caller
         .record(
             store,
@@ -344,10 +348,7 @@ pub async fn reset_password(
     store
         .set_password_hash(username, &hash, true)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("user"),
-            other => other.into(),
-        })?;
+        .map_err(crate::registry::not_found("user"))?;
     caller
         .record(
             store,
@@ -374,7 +375,7 @@ pub async fn change_password(
         .map_err(|_| AppError::Unauthorized)?;
     if !verify_blocking(current, &user.password_hash).await {
         // Guessing through this form counts like guessing at the login.
-        count_failure(store, policy, user.id, hc_store_now()).await?;
+        count_failure(store, policy, user.id, hc_store::epoch_seconds()).await?;
         return Err(AppError::invalid("current", "is not your current password"));
     }
     if let Some(problem) = policy.password_problem(username, new) {
@@ -410,10 +411,7 @@ pub async fn set_disabled(
     store
         .set_user_disabled(username, disabled)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("user"),
-            other => other.into(),
-        })?;
+        .map_err(crate::registry::not_found("user"))?;
     caller
         .record(
             store,
@@ -462,7 +460,7 @@ pub async fn login(
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let now = hc_store_now();
+    let now = hc_store::epoch_seconds();
     let Some(user) = user else {
         // Spend the same time as a real check, so timing does not reveal account names.
         let _ = verify_blocking(password, DUMMY_HASH).await;
@@ -578,10 +576,7 @@ pub async fn reset_totp(
     store
         .set_totp_secret(username, &secret)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("user"),
-            other => other.into(),
-        })?;
+        .map_err(crate::registry::not_found("user"))?;
     caller
         .record(
             store,
@@ -632,7 +627,7 @@ pub async fn authenticate(
     policy: &SecurityPolicy,
     token: &str,
 ) -> Result<Principal, AppError> {
-    let now = hc_store_now();
+    let now = hc_store::epoch_seconds();
     if let Some(secret) = token.strip_prefix(TOKEN_PREFIX) {
         if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(AppError::Unauthorized);
@@ -683,12 +678,6 @@ pub async fn logout(store: &Store, caller: &Caller, token: &str) -> Result<(), A
 /// The stored form of a session or API token.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn hc_store_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 // -- API tokens -------------------------------------------------------------------------------
@@ -750,8 +739,8 @@ pub async fn create_token(
         ));
     }
     let secret = format!("{TOKEN_PREFIX}{}", hex::encode(rand::random::<[u8; 32]>()));
-    let expires_at = hc_store_now() + i64::from(days) * 86_400;
-    store
+    let expires_at = hc_store::epoch_seconds() + i64::from(days) * 86_400;
+    let row = store
         .create_token(&NewToken {
             name: &t.name,
             token_hash: &token_hash(&secret),
@@ -762,12 +751,7 @@ pub async fn create_token(
             expires_at: Some(expires_at),
         })
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => {
-                AppError::Conflict(FieldError::new("name", format!("{:?} is taken", t.name)))
-            }
-            other => other.into(),
-        })?;
+        .map_err(taken("name", &t.name))?;
     caller
         .record(
             store,
@@ -780,12 +764,6 @@ pub async fn create_token(
                 )),
         )
         .await?;
-    let row = store
-        .tokens()
-        .await?
-        .into_iter()
-        .find(|r| r.name == t.name)
-        .ok_or(AppError::NotFound("token"))?;
     Ok((secret, row))
 }
 
@@ -796,10 +774,10 @@ pub async fn revoke_token(
     name_or_id: &str,
 ) -> Result<TokenRow, AppError> {
     caller.require(hc_core::access::Permission::ManageAccounts)?;
-    let row = store.revoke_token(name_or_id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("live token"),
-        other => other.into(),
-    })?;
+    let row = store
+        .revoke_token(name_or_id)
+        .await
+        .map_err(crate::registry::not_found("live token"))?;
     caller
         .record(
             store,

@@ -34,7 +34,8 @@ fn invalid_if_any(errs: Vec<FieldError>) -> Result<(), AppError> {
     }
 }
 
-fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
+/// Maps a missing row to "`what` not found".
+pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
     move |e| match e {
         StoreError::NotFound => AppError::NotFound(what),
         other => other.into(),

@@ -57,23 +57,23 @@ pub fn patient_year(
     visits: &[Visit],
     year: i32,
 ) -> PatientYear {
+    // `evaluate` takes the visits in date order (a stable sort) and answers in that order.
     let mut sorted: Vec<&Visit> = visits.iter().collect();
     sorted.sort_by_key(|v| v.date);
-    let owned: Vec<Visit> = sorted.iter().map(|v| (*v).clone()).collect();
-    let outcomes = evaluate(program, rules, &owned);
+    let outcomes = evaluate(program, rules, visits);
     let managed = enrolled.year() <= year;
-    let in_year: Vec<usize> = (0..owned.len())
-        .filter(|&i| owned[i].date.year() == year)
+    let in_year: Vec<usize> = (0..sorted.len())
+        .filter(|&i| sorted[i].date.year() == year)
         .collect();
-    let face_to_face = in_year.iter().filter(|&&i| owned[i].face_to_face).count() as u32;
+    let face_to_face = in_year.iter().filter(|&&i| sorted[i].face_to_face).count() as u32;
     let missed_revisits = in_year
         .iter()
         .filter(|&&i| outcomes[i].action != Action::Routine)
         .filter(|&&i| {
             let due = outcomes[i].next_due;
-            !owned[i + 1..]
+            !sorted[i + 1..]
                 .iter()
-                .any(|later| later.date > owned[i].date && later.date <= due)
+                .any(|later| later.date > sorted[i].date && later.date <= due)
         })
         .count() as u32;
     let standardised = managed

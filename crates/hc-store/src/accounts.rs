@@ -288,11 +288,14 @@ impl Store {
 
     // -- API tokens ------------------------------------------------------------------------------
 
-    /// Stores a new API token; a taken name is a conflict.
-    pub async fn create_token(&self, t: &NewToken<'_>) -> Result<i64> {
-        const SQL: &str = "INSERT INTO api_tokens (name, token_hash, role, scope_orgunit, scope_institution, created_by, \
-            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
+    /// Stores a new API token and returns it; a taken name is a conflict.
+    pub async fn create_token(&self, t: &NewToken<'_>) -> Result<TokenRow> {
+        const SQL: &str = concat!(
+            "INSERT INTO api_tokens (name, token_hash, role, scope_orgunit, scope_institution, created_by, \
+            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+            token_cols!()
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(SQL)
             .bind(t.name).bind(t.token_hash).bind(t.role).bind(t.scope_orgunit).bind(t.scope_institution)
             .bind(t.created_by).bind(epoch_seconds()).bind(t.expires_at)
             .fetch_one(p).await?))

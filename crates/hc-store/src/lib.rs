@@ -300,8 +300,9 @@ pub(crate) fn prefix_upper(prefix: &str) -> String {
     "\u{7f}".to_owned()
 }
 
-/// Seconds since the Unix epoch, for session expiry and import timestamps.
-pub(crate) fn epoch_seconds() -> i64 {
+/// Seconds since the Unix epoch: the clock of session expiry, lockouts, tokens and the audit
+/// trail, so that every layer compares against the same one.
+pub fn epoch_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -338,10 +338,7 @@ pub async fn create(
     let Ok(Form(form)) = form else {
         return UiError::bad("form", "").render(&ctx);
     };
-    if !crate::auth::csrf_ok(&headers, &form.csrf) || !ctx.can(Permission::ManageAccounts) {
-        return UiError::Forbidden.render(&ctx);
-    }
-    let caller = match ctx.caller() {
+    let caller = match ctx.poster(&headers, &form.csrf, Some(Permission::ManageAccounts)) {
         Ok(c) => c,
         Err(e) => return e.render(&ctx),
     };
@@ -431,10 +428,7 @@ pub async fn act(
     let Ok(Form(form)) = form else {
         return UiError::bad("form", "").render(&ctx);
     };
-    if !crate::auth::csrf_ok(&headers, &form.csrf) || !ctx.can(Permission::ManageAccounts) {
-        return UiError::Forbidden.render(&ctx);
-    }
-    let caller = match ctx.caller() {
+    let caller = match ctx.poster(&headers, &form.csrf, Some(Permission::ManageAccounts)) {
         Ok(c) => c,
         Err(e) => return e.render(&ctx),
     };
@@ -500,10 +494,7 @@ pub async fn revoke(
     let Ok(Form(form)) = form else {
         return UiError::bad("form", "").render(&ctx);
     };
-    if !crate::auth::csrf_ok(&headers, &form.csrf) || !ctx.can(Permission::ManageAccounts) {
-        return UiError::Forbidden.render(&ctx);
-    }
-    let caller = match ctx.caller() {
+    let caller = match ctx.poster(&headers, &form.csrf, Some(Permission::ManageAccounts)) {
         Ok(c) => c,
         Err(e) => return e.render(&ctx),
     };

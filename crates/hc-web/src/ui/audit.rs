@@ -333,15 +333,12 @@ pub async fn review(
     let Ok(Form(form)) = form else {
         return UiError::bad("form", "").render(&ctx);
     };
-    if !crate::auth::csrf_ok(&headers, &form.csrf) || !ctx.can(Permission::ReviewAudit) {
-        return UiError::Forbidden.render(&ctx);
-    }
-    let Some(n) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
-        return UiError::bad("id", &id).render(&ctx);
-    };
-    let caller = match ctx.caller() {
+    let caller = match ctx.poster(&headers, &form.csrf, Some(Permission::ReviewAudit)) {
         Ok(c) => c,
         Err(e) => return e.render(&ctx),
+    };
+    let Some(n) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return UiError::bad("id", &id).render(&ctx);
     };
     match hc_app::audit::review(&state.store, caller, n, &form.note).await {
         Ok(()) => page::redirect("/audit?unreviewed=1"),

@@ -115,6 +115,20 @@ impl Ctx {
         self.can(Permission::OwnRecord)
     }
 
+    /// The caller who posted a form, once the form's CSRF token matches the session and the
+    /// role has `needs` (if any): otherwise 403.
+    pub fn poster(
+        &self,
+        headers: &axum::http::HeaderMap,
+        csrf: &str,
+        needs: Option<Permission>,
+    ) -> Result<&Caller, UiError> {
+        if !crate::auth::csrf_ok(headers, csrf) || needs.is_some_and(|p| !self.can(p)) {
+            return Err(UiError::Forbidden);
+        }
+        self.caller()
+    }
+
     /// The signed-in caller; pages behind the login always have one.
     pub fn caller(&self) -> Result<&Caller, UiError> {
         self.caller.as_ref().ok_or(UiError::Internal)

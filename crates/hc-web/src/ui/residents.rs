@@ -349,10 +349,7 @@ pub async fn break_glass(
     let Ok(axum::Form(form)) = form else {
         return UiError::bad("form", "").render(&ctx);
     };
-    if !crate::auth::csrf_ok(&headers, &form.csrf) {
-        return UiError::Forbidden.render(&ctx);
-    }
-    let caller = match ctx.caller() {
+    let caller = match ctx.poster(&headers, &form.csrf, None) {
         Ok(c) => c,
         Err(e) => return e.render(&ctx),
     };
