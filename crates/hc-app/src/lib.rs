@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod care;
 pub mod detect;
 pub mod import;
 pub mod programs;

@@ -34,9 +34,11 @@
 mod followup;
 mod indicators;
 mod populations;
+mod record;
 mod schedule;
 
 pub use followup::*;
 pub use indicators::*;
 pub use populations::*;
+pub use record::*;
 pub use schedule::*;

@@ -43,6 +43,11 @@ impl KeyPopulation {
         KeyPopulation::Disability,
     ];
 
+    /// The population with code `code`.
+    pub fn parse(code: &str) -> Option<KeyPopulation> {
+        KeyPopulation::ALL.into_iter().find(|p| p.as_str() == code)
+    }
+
     /// The code used in files and the API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,13 +98,19 @@ pub struct ResidentFacts {
 }
 
 /// One key-population tag and the fact behind it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tag {
     /// The population.
     pub population: KeyPopulation,
     /// Why, e.g. `diagnosis I10 on 2021-05-03` or `aged 67 (born 1959-03-02)`.
     pub because: String,
 }
+
+/// Age from which a resident is elderly (老年人, 65 岁及以上).
+pub const ELDERLY_FROM_AGE: u32 = 65;
+
+/// Age below which a resident is a young child (0–6 岁儿童).
+pub const CHILD_BELOW_AGE: u32 = 7;
 
 /// Days after delivery during which a woman is postpartum (产后 42 天).
 pub const POSTPARTUM_DAYS: i64 = 42;
@@ -126,6 +137,17 @@ const CATEGORIES: [(KeyPopulation, &[(&str, &str)]); 4] = [
     (KeyPopulation::Tuberculosis, &[("A15", "A19")]),
 ];
 
+/// The key population a diagnosis with ICD-10 `code` makes its patient part of, if any.
+pub fn diagnosis_population(code: &str) -> Option<KeyPopulation> {
+    let c = category(code);
+    CATEGORIES.iter().find_map(|(population, ranges)| {
+        ranges
+            .iter()
+            .any(|(lo, hi)| c.as_str() >= *lo && c.as_str() <= *hi)
+            .then_some(*population)
+    })
+}
+
 fn category(code: &str) -> String {
     code.trim()
         .chars()
@@ -140,7 +162,7 @@ fn category(code: &str) -> String {
 pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
     let mut tags = Vec::new();
     let age = today.years_since(facts.birth_date);
-    if let Some(a) = age.filter(|a| *a >= 65) {
+    if let Some(a) = age.filter(|a| *a >= ELDERLY_FROM_AGE) {
         tags.push(Tag {
             population: KeyPopulation::Elderly,
             because: format!("aged {a} (born {})", facts.birth_date),
@@ -188,7 +210,7 @@ pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
             because: format!("delivered on {end}, {} days ago", (today - end).num_days()),
         });
     }
-    if age.is_some_and(|a| a < 7) && facts.birth_date <= today {
+    if age.is_some_and(|a| a < CHILD_BELOW_AGE) && facts.birth_date <= today {
         tags.push(Tag {
             population: KeyPopulation::Child,
             because: format!("aged 0-6 (born {})", facts.birth_date),

@@ -75,6 +75,20 @@ pub fn work_status(due: NaiveDate, today: NaiveDate, lost_after_days: i64) -> Wo
     }
 }
 
+/// A program's standing as stored: when the patient was enrolled, the last follow-up with the
+/// rules' verdict on it, and the last annual check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramState {
+    /// The program.
+    pub program: Program,
+    /// When the resident was enrolled.
+    pub enrolled: NaiveDate,
+    /// The last follow-up: its date, the action it required and the next due date.
+    pub last_visit: Option<(NaiveDate, Action, NaiveDate)>,
+    /// The last annual health check, if any.
+    pub last_check: Option<NaiveDate>,
+}
+
 /// Everything a resident born on `birth_date` is due for, by due date: per program, the next
 /// follow-up (or the referral to follow up) and the annual check; from 65, the annual elderly
 /// health management (`last_elderly` is the last one done).
@@ -85,14 +99,37 @@ pub fn due_services(
     last_elderly: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Vec<Due> {
+    let states: Vec<ProgramState> = enrolments
+        .iter()
+        .map(|e| {
+            let outcomes = evaluate(e.program, rules, e.visits);
+            let last_date = e.visits.iter().map(|v| v.date).max();
+            ProgramState {
+                program: e.program,
+                enrolled: e.enrolled,
+                last_visit: last_date
+                    .zip(outcomes.last())
+                    .map(|(d, o)| (d, o.action, o.next_due)),
+                last_check: e.last_check,
+            }
+        })
+        .collect();
+    dues(birth_date, &states, last_elderly, today)
+}
+
+/// What [`due_services`] answers, from the stored standing of each program (the verdicts the
+/// rules gave when the follow-ups were recorded) rather than from every visit.
+pub fn dues(
+    birth_date: NaiveDate,
+    programs: &[ProgramState],
+    last_elderly: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<Due> {
     let mut out = Vec::new();
-    for e in enrolments {
-        let outcomes = evaluate(e.program, rules, e.visits);
-        let mut sorted: Vec<&Visit> = e.visits.iter().collect();
-        sorted.sort_by_key(|v| v.date);
-        match (sorted.last(), outcomes.last()) {
-            (Some(v), Some(o)) => {
-                let (service, why) = match o.action {
+    for e in programs {
+        match e.last_visit {
+            Some((date, action, next_due)) => {
+                let (service, why) = match action {
                     Action::Routine => (Service::FollowUp(e.program), "routine follow-up"),
                     Action::Revisit2w => (
                         Service::FollowUp(e.program),
@@ -109,11 +146,11 @@ pub fn due_services(
                 };
                 out.push(Due {
                     service,
-                    due: o.next_due,
-                    because: format!("{why} of {}", v.date),
+                    due: next_due,
+                    because: format!("{why} of {date}"),
                 });
             }
-            _ => out.push(Due {
+            None => out.push(Due {
                 service: Service::FollowUp(e.program),
                 due: e.enrolled,
                 because: format!("first follow-up since enrolment on {}", e.enrolled),
@@ -132,8 +169,11 @@ pub fn due_services(
             },
         });
     }
-    if today.years_since(birth_date).is_some_and(|a| a >= 65) {
-        let turned_65 = add_months(birth_date, 65 * 12);
+    if today
+        .years_since(birth_date)
+        .is_some_and(|a| a >= crate::ELDERLY_FROM_AGE)
+    {
+        let turned_65 = add_months(birth_date, crate::ELDERLY_FROM_AGE * 12);
         out.push(match last_elderly {
             Some(last) => Due {
                 service: Service::ElderlyAnnual,
@@ -149,6 +189,41 @@ pub fn due_services(
     }
     out.sort_by_key(|d| d.due);
     out
+}
+
+impl Service {
+    /// A code for files and the API: `followup`, `referral_followup`, `annual_check`,
+    /// `elderly_annual`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Service::FollowUp(_) => "followup",
+            Service::ReferralFollowUp(_) => "referral_followup",
+            Service::AnnualCheck(_) => "annual_check",
+            Service::ElderlyAnnual => "elderly_annual",
+        }
+    }
+
+    /// The program the service belongs to, if any.
+    pub fn program(self) -> Option<Program> {
+        match self {
+            Service::FollowUp(p) | Service::ReferralFollowUp(p) | Service::AnnualCheck(p) => {
+                Some(p)
+            }
+            Service::ElderlyAnnual => None,
+        }
+    }
+}
+
+impl WorkStatus {
+    /// The code: `lost`, `overdue`, `this_week`, `later`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkStatus::Lost => "lost",
+            WorkStatus::Overdue => "overdue",
+            WorkStatus::ThisWeek => "this_week",
+            WorkStatus::Later => "later",
+        }
+    }
 }
 
 #[cfg(test)]

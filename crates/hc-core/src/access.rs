@@ -62,6 +62,13 @@ pub enum Permission {
     ReviewAudit,
     /// See one's own record, its access log, and export it (PIPL art. 45).
     OwnRecord,
+    /// Read residents' primary care: contracts, programs, follow-ups, worklists (audited).
+    ViewCare,
+    /// Record primary care: contracts, diagnoses, follow-ups, checks, services.
+    RecordCare,
+    /// Read the primary-care indicators (aggregates; drilling down to residents also needs
+    /// [`Permission::ViewResidents`] and is audited).
+    ViewIndicators,
 }
 
 impl Role {
@@ -130,6 +137,19 @@ impl Role {
             P::ManageAccounts => matches!(self, R::Admin),
             P::ReadAudit | P::ReviewAudit => matches!(self, R::Auditor),
             P::OwnRecord => matches!(self, R::Resident),
+            P::ViewCare | P::RecordCare => {
+                matches!(self, R::InstitutionStaff | R::FamilyDoctor)
+            }
+            P::ViewIndicators => matches!(
+                self,
+                R::Admin
+                    | R::Commission
+                    | R::DistrictBureau
+                    | R::CdcAnalyst
+                    | R::InstitutionStaff
+                    | R::FamilyDoctor
+                    | R::Inspector
+            ),
         }
     }
 

@@ -27,6 +27,8 @@ use sqlx::{ConnectOptions, Connection};
 mod accounts;
 mod audit;
 mod batch;
+mod care;
+mod care_indicators;
 mod lookup;
 mod registry;
 #[cfg(feature = "testkit")]
@@ -35,6 +37,8 @@ pub mod testkit;
 pub use accounts::{NewToken, NewUser, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEvent, AuditFilter, AuditRow};
 pub use batch::{BatchOutcome, Entity, Existing};
+pub use care::*;
+pub use care_indicators::*;
 pub use hc_core::access::Scope;
 pub use registry::*;
 

@@ -103,6 +103,27 @@ enum Command {
         #[command(subcommand)]
         action: ProgramsAction,
     },
+    /// Print the primary-care indicators of a year: contract, key-population contract,
+    /// fulfilment and renewal rates, hypertension and diabetes standardised management and
+    /// control, elderly health management; with numerator and denominator.
+    Indicators {
+        /// Calendar year.
+        #[arg(long)]
+        year: i32,
+        /// Org-unit code to report on (default: the city).
+        #[arg(long)]
+        org: Option<String>,
+        /// Break the figures down by district, street, institution (社康) or community under
+        /// `--org`.
+        #[arg(long, value_parser = ["district", "street", "institution", "community"])]
+        level: Option<String>,
+        /// Output format.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// The day the figures are as of (default: today); for reproducible reports.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
     /// Run an outbreak-detection method on counts from a CSV file (no database needed).
     Detect(analysis::DetectArgs),
     /// Estimate the instantaneous reproduction number Rt (Cori et al. 2013, as EpiEstim).
@@ -273,6 +294,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token(&store, action).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Indicators {
+            year,
+            org,
+            level,
+            format,
+            today,
+        } => {
+            indicators(&store, year, org, level, &format, today).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Detect(args) => Ok(analysis::detect(&args)),
         Command::Programs {
             action: ProgramsAction::Evaluate(args),
@@ -280,6 +311,60 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rt(args) => Ok(analysis::rt(&args)),
         Command::Scan(args) => Ok(analysis::scan(&args)),
     }
+}
+
+/// `healthcity indicators`: every primary-care indicator of `year`, as CSV
+/// (`indicator,org_code,org_name,numerator,denominator,value`) or JSON.
+async fn indicators(
+    store: &hc_store::Store,
+    year: i32,
+    org: Option<String>,
+    level: Option<String>,
+    format: &str,
+    today: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let period = hc_app::care::Period::year(year).context("--year: not a calendar year")?;
+    let level = level.as_deref().and_then(hc_app::care::Level::parse);
+    let rows = hc_app::care::indicators(
+        store,
+        &hc_app::audit::Caller::cli(),
+        &hc_app::care::CareSettings::default(),
+        period,
+        org.as_deref(),
+        level,
+        today.unwrap_or_else(hc_app::today),
+    )
+    .await
+    .with_context(|| format!("computing the indicators of {year}"))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if format == "json" {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "indicator",
+            "org_code",
+            "org_name",
+            "numerator",
+            "denominator",
+            "value",
+        ])?;
+        for r in &rows {
+            w.write_record([
+                r.indicator.to_owned(),
+                r.org_code.clone(),
+                r.org_name.clone(),
+                r.numerator.to_string(),
+                r.denominator.to_string(),
+                r.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
+            ])?;
+        }
+        w.flush()?;
+    }
+    Ok(())
 }
 
 /// `url` with any password replaced by `***`, for messages and logs.

@@ -1,6 +1,7 @@
 //! Use-case tests on SQLite and, when `HEALTHCITY_TEST_POSTGRES` is set, PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod care;
 mod import;
 mod registry;
 

@@ -1,0 +1,517 @@
+//! Primary care on a small population whose every indicator is worked out by hand.
+
+use chrono::NaiveDate;
+use hc_app::AppError;
+use hc_app::care::{
+    self, CareSettings, ContractInput, Indicator, IndicatorRow, Level, Period, TeamInput,
+};
+use hc_app::import::ImportKind;
+use hc_care::{Action, Classification, FollowUp, WorkStatus};
+use hc_core::idcard::compose;
+use hc_core::model::Sex;
+use hc_store::testkit::{backends, fresh};
+use hc_store::{CheckRow, ContractServiceRow, Store};
+
+use crate::{ORGUNITS, import};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn doctor() -> hc_app::audit::Caller {
+    let mut c = hc_app::audit::Caller::cli();
+    c.principal.role = hc_core::access::Role::FamilyDoctor;
+    c.principal.name = "doctor".into();
+    c
+}
+
+const TODAY: &str = "2026-01-15";
+
+/// Residents: (name, sex, birth date, community).
+const PEOPLE: [(&str, Sex, &str, &str); 6] = [
+    ("李一", Sex::M, "1950-03-01", "440305001001"),
+    ("王二", Sex::F, "1970-01-01", "440305001001"),
+    ("张三", Sex::M, "1960-01-01", "440305001001"),
+    ("赵四", Sex::F, "1990-01-01", "440305001002"),
+    ("孙五", Sex::M, "2022-05-01", "440305001001"),
+    ("周六", Sex::F, "1955-01-01", "440305001002"),
+];
+
+struct City {
+    residents: Vec<i64>,
+    teams: [i64; 2],
+}
+
+async fn city(s: &Store) -> City {
+    import(s, ImportKind::OrgUnits, ORGUNITS, 100).await;
+    import(
+        s,
+        ImportKind::Institutions,
+        "code,name,kind,community_code\nC1,南头社康,chc,440305001001\n",
+        100,
+    )
+    .await;
+    let mut csv = String::from("id_type,id_number,name,kind,institution_code,licence_no\n");
+    for (i, (name, kind)) in [("刘医生", "gp"), ("孙护士", "nurse"), ("钱医生", "gp")]
+        .iter()
+        .enumerate()
+    {
+        let id = compose(440305, d("1980-01-01"), 900 + 2 * i as u32, Sex::F);
+        csv.push_str(&format!("resident_id,{id},{name},{kind},C1,\n"));
+    }
+    let (report, rejects) = import(s, ImportKind::Practitioners, &csv, 100).await;
+    assert_eq!(report.inserted, 3, "{rejects}");
+    let mut csv = String::from("id_type,id_number,name,sex,birth_date,phone,community_code\n");
+    for (i, (name, sex, birth, community)) in PEOPLE.iter().enumerate() {
+        let id = compose(440305, d(birth), 10 + 2 * i as u32, *sex);
+        let sex = if *sex == Sex::M { "M" } else { "F" };
+        csv.push_str(&format!(
+            "resident_id,{id},{name},{sex},{birth},,{community}\n"
+        ));
+    }
+    let (report, rejects) = import(s, ImportKind::Residents, &csv, 100).await;
+    assert_eq!(report.inserted, 6, "{rejects}");
+    let residents: Vec<i64> = (1..=6).collect();
+    let admin = hc_app::audit::Caller::cli();
+    let team = |code: &str, lead: i64, nurse: Option<i64>| TeamInput {
+        code: code.into(),
+        name: format!("{code} 团队"),
+        institution_code: "C1".into(),
+        members: std::iter::once((lead, "gp_lead".to_owned()))
+            .chain(nurse.map(|n| (n, "nurse".to_owned())))
+            .collect(),
+    };
+    let t1 = care::create_team(s, &admin, team("C1-T1", 1, Some(2)))
+        .await
+        .unwrap();
+    let t2 = care::create_team(s, &admin, team("C1-T2", 3, None))
+        .await
+        .unwrap();
+    assert_eq!(t1.members.len(), 2);
+    assert_eq!(t1.members[0].role, "gp_lead", "lead first");
+    City {
+        residents,
+        teams: [t1.team.id, t2.team.id],
+    }
+}
+
+fn contract(resident: i64, team: i64, start: &str, kind: &str) -> ContractInput {
+    ContractInput {
+        resident_id: resident,
+        team_id: team,
+        package: "basic".into(),
+        start_date: d(start),
+        end_date: None,
+        kind: Some(kind.into()),
+        reason: None,
+    }
+}
+
+fn bp(date: &str, sbp: u16, dbp: u16) -> FollowUp {
+    FollowUp {
+        sbp: Some(sbp),
+        dbp: Some(dbp),
+        ..FollowUp::new(d(date))
+    }
+}
+
+async fn followups(s: &Store, enrolment: i64, visits: Vec<FollowUp>) {
+    for v in visits {
+        care::record_followup(
+            s,
+            &doctor(),
+            &CareSettings::default(),
+            enrolment,
+            v,
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn service(s: &Store, contract: i64, date: &str) {
+    care::record_service(
+        s,
+        &doctor(),
+        ContractServiceRow {
+            id: 0,
+            contract_id: contract,
+            service: "health_assessment".into(),
+            delivered_on: d(date),
+            practitioner_id: None,
+            note: None,
+        },
+        d(TODAY),
+    )
+    .await
+    .unwrap();
+}
+
+/// Builds the population of the module's table (see `indicators_by_hand`).
+async fn population(s: &Store, c: &City) {
+    let doc = doctor();
+    let today = d(TODAY);
+    let r = &c.residents;
+    let [t1, t2] = c.teams;
+    // R1: contract 2024 renewed for 2025; hypertension, four satisfied visits in 2025.
+    let first = care::sign_contract(s, &doc, contract(r[0], t1, "2024-01-01", "new"))
+        .await
+        .unwrap();
+    let renewed = care::sign_contract(s, &doc, contract(r[0], t1, "2025-01-01", "renewal"))
+        .await
+        .unwrap();
+    assert_eq!(renewed.previous_id, Some(first.id));
+    service(s, renewed.id, "2025-03-01").await;
+    service(s, renewed.id, "2025-09-01").await;
+    let (_, e1) = care::add_diagnosis(s, &doc, r[0], "I10", d("2024-06-01"), today)
+        .await
+        .unwrap();
+    let e1 = e1.expect("hypertension at 74 enrols");
+    followups(
+        s,
+        e1,
+        vec![
+            bp("2025-03-01", 132, 82),
+            bp("2025-06-01", 138, 84),
+            bp("2025-09-01", 128, 80),
+            bp("2025-12-01", 146, 88), // aged 75: the target is < 150/90
+        ],
+    )
+    .await;
+    // R2: no contract; hypertension; the November re-visit never happened.
+    let (_, e2) = care::add_diagnosis(s, &doc, r[1], "I10.X00", d("2024-01-01"), today)
+        .await
+        .unwrap();
+    let e2 = e2.unwrap();
+    followups(
+        s,
+        e2,
+        vec![
+            bp("2025-02-01", 150, 95),
+            bp("2025-02-10", 130, 80),
+            bp("2025-05-01", 128, 80),
+            bp("2025-08-01", 126, 78),
+            bp("2025-11-01", 146, 92),
+        ],
+    )
+    .await;
+    // R3: contract; diabetes since November 2025, not yet seen; one service only.
+    let c3 = care::sign_contract(s, &doc, contract(r[2], t2, "2025-06-01", "new"))
+        .await
+        .unwrap();
+    service(s, c3.id, "2025-07-01").await;
+    care::add_diagnosis(s, &doc, r[2], "E11.9", d("2025-11-01"), today)
+        .await
+        .unwrap();
+    // R4: a 2024 contract that ran out unrenewed, then a personalised one; four services.
+    care::sign_contract(s, &doc, contract(r[3], t1, "2024-03-01", "new"))
+        .await
+        .unwrap();
+    let c4 = care::sign_contract(
+        s,
+        &doc,
+        ContractInput {
+            package: "personalised".into(),
+            ..contract(r[3], t1, "2025-06-01", "new")
+        },
+    )
+    .await
+    .unwrap();
+    for day in ["2025-06-10", "2025-08-10", "2025-10-10", "2025-12-10"] {
+        service(s, c4.id, day).await;
+    }
+    // R6: elderly health management in 2025.
+    care::record_check(
+        s,
+        &doc,
+        CheckRow {
+            id: 0,
+            resident_id: r[5],
+            kind: "elderly".into(),
+            check_date: d("2025-05-01"),
+            self_care_score: Some(0),
+            findings: String::new(),
+            practitioner_id: None,
+        },
+        today,
+    )
+    .await
+    .unwrap();
+}
+
+fn figure(rows: &[IndicatorRow], indicator: Indicator, org: &str) -> (u64, u64) {
+    let r = rows
+        .iter()
+        .find(|r| r.indicator == indicator.code() && r.org_code == org)
+        .unwrap_or_else(|| panic!("no {} for {org}", indicator.code()));
+    (r.numerator, r.denominator)
+}
+
+#[tokio::test]
+async fn indicators_by_hand() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let c = city(s).await;
+        population(s, &c).await;
+        let settings = CareSettings::default();
+        let year = Period::year(2025).unwrap();
+        let cli = hc_app::audit::Caller::cli();
+        let rows = care::indicators(s, &cli, &settings, year, None, None, d(TODAY))
+            .await
+            .unwrap();
+        let city = |i| figure(&rows, i, "440300");
+        assert_eq!(city(Indicator::ContractRate), (3, 6), "{b:?}: R1, R3, R4");
+        // Key populations: R1 (65+, hypertension), R2 (hypertension), R3 (65 on 1 January,
+        // diabetes), R5 (aged 3), R6 (65+); contracted: R1 and R3.
+        assert_eq!(city(Indicator::KeyPopulationContractRate), (2, 5), "{b:?}");
+        // Contracts in force: R1 (basic, 2 services), R3 (basic, 1), R4 (personalised, 4).
+        assert_eq!(city(Indicator::FulfilmentRate), (2, 3), "{b:?}");
+        // Terms that ran out in 2025: R1's (renewed) and R4's first (not renewed).
+        assert_eq!(city(Indicator::RenewalRate), (1, 2), "{b:?}");
+        // R1: four face-to-face visits, all on target; R2: the re-visit due 15 November
+        // never happened, and the last visit was off target.
+        assert_eq!(
+            city(Indicator::HypertensionStandardisedRate),
+            (1, 2),
+            "{b:?}"
+        );
+        assert_eq!(city(Indicator::HypertensionControlRate), (1, 2), "{b:?}");
+        // R3: enrolled in November, no follow-up: counted, neither managed nor controlled.
+        assert_eq!(city(Indicator::DiabetesStandardisedRate), (0, 1), "{b:?}");
+        assert_eq!(city(Indicator::DiabetesControlRate), (0, 1), "{b:?}");
+        // 65+ on 31 December: R1, R3, R6; R6 had the elderly health management.
+        assert_eq!(city(Indicator::ElderlyManagementRate), (1, 3), "{b:?}");
+        assert_eq!(rows.len(), Indicator::ALL.len(), "one row per indicator");
+
+        // By community, the counts split and add up.
+        let by = care::indicators(
+            s,
+            &cli,
+            &settings,
+            year,
+            Some("440305"),
+            Some(Level::Community),
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        assert_eq!(figure(&by, Indicator::ContractRate, "440305001001"), (2, 4));
+        assert_eq!(figure(&by, Indicator::ContractRate, "440305001002"), (1, 2));
+        let by_site = care::indicators(
+            s,
+            &cli,
+            &settings,
+            year,
+            None,
+            Some(Level::Institution),
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            figure(&by_site, Indicator::ContractRate, "C1"),
+            (3, 6),
+            "the only 社康 serves both communities"
+        );
+
+        // The drill-down lists exactly the residents behind the numbers.
+        let mut analyst = hc_app::audit::Caller::cli();
+        analyst.principal.role = hc_core::access::Role::CdcAnalyst;
+        let members = care::indicator_members(
+            s,
+            &analyst,
+            &settings,
+            Indicator::HypertensionStandardisedRate,
+            year,
+            "440305001",
+            Some(false),
+            0,
+            100,
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].resident_id, c.residents[1]);
+        assert_eq!(members[0].name, "王*", "masked");
+        let all = care::indicator_members(
+            s,
+            &analyst,
+            &settings,
+            Indicator::KeyPopulationContractRate,
+            year,
+            "440300",
+            None,
+            0,
+            100,
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        let ids: Vec<i64> = all.iter().map(|m| m.resident_id).collect();
+        assert_eq!(ids, [1, 2, 3, 5, 6]);
+        assert_eq!(all.iter().filter(|m| m.meets).count(), 2);
+        let trail = s
+            .audit_events(&hc_store::AuditFilter {
+                action: Some("list".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await;
+        assert!(
+            trail.is_ok_and(|t| t.iter().any(|e| e.entity == "indicator_members")),
+            "the drill-down is audited"
+        );
+        // A district bureau elsewhere sees none of it.
+        let mut other = analyst.clone();
+        other.principal.role = hc_core::access::Role::DistrictBureau;
+        other.principal.scope.orgunit = Some("440306".into());
+        let hidden = care::indicator_members(
+            s,
+            &other,
+            &settings,
+            Indicator::ContractRate,
+            year,
+            "440305",
+            None,
+            0,
+            100,
+            d(TODAY),
+        )
+        .await;
+        assert!(matches!(hidden, Err(AppError::NotFound(_))), "{hidden:?}");
+    }
+}
+
+#[tokio::test]
+async fn one_team_at_a_time_and_bad_followups_refused() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let c = city(s).await;
+        let doc = doctor();
+        let today = d(TODAY);
+        let [t1, t2] = c.teams;
+        let r = c.residents[1];
+        let first = care::sign_contract(s, &doc, contract(r, t1, "2025-06-01", "new"))
+            .await
+            .unwrap();
+        // A second concurrent contract: refused, naming the one in force; nothing written.
+        let again = care::sign_contract(s, &doc, contract(r, t2, "2025-09-01", "new")).await;
+        let Err(AppError::Conflict(f)) = again else {
+            panic!("{again:?}")
+        };
+        assert!(f.message.contains(&first.id.to_string()), "{}", f.message);
+        assert_eq!(s.contracts_of(r).await.unwrap().len(), 1);
+        // Less than a year.
+        let short = care::sign_contract(
+            s,
+            &doc,
+            ContractInput {
+                end_date: Some(d("2026-03-01")),
+                ..contract(r, t1, "2026-06-01", "new")
+            },
+        )
+        .await;
+        assert!(matches!(short, Err(AppError::Invalid(ref e)) if e[0].field == "end_date"));
+        // A change needs a reason, then ends the old contract the day the new one starts.
+        let no_reason = care::sign_contract(s, &doc, contract(r, t2, "2025-09-01", "change")).await;
+        assert!(matches!(no_reason, Err(AppError::Invalid(ref e)) if e[0].field == "reason"));
+        let changed = care::sign_contract(
+            s,
+            &doc,
+            ContractInput {
+                reason: Some("搬家".into()),
+                ..contract(r, t2, "2025-09-01", "change")
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(changed.kind, "change");
+        let history = s.contracts_of(r).await.unwrap();
+        assert_eq!(history.len(), 2, "history kept");
+        assert_eq!(history[0].ended_on, Some(d("2025-09-01")));
+        assert_eq!(history[0].end_reason.as_deref(), Some("搬家"));
+        assert!(!history[0].in_force(today) && history[1].in_force(today));
+
+        // Follow-ups: impossible values, the future, before enrolment.
+        let (_, e) = care::add_diagnosis(s, &doc, r, "I10", d("2025-01-10"), today)
+            .await
+            .unwrap();
+        let e = e.unwrap();
+        let settings = CareSettings::default();
+        for (form, field) in [
+            (bp("2025-03-01", 20, 10), "sbp"),
+            (bp("2025-03-01", 400, 90), "sbp"),
+            (
+                FollowUp {
+                    fpg: Some(0.0),
+                    ..bp("2025-03-01", 130, 80)
+                },
+                "fpg",
+            ),
+            (bp("2026-02-01", 130, 80), "visit_date"),
+            (bp("2024-12-01", 130, 80), "visit_date"),
+        ] {
+            let got = care::record_followup(s, &doc, &settings, e, form, today).await;
+            let Err(AppError::Invalid(errs)) = got else {
+                panic!("{got:?}")
+            };
+            assert!(errs.iter().any(|x| x.field == field), "{field}: {errs:?}");
+        }
+        assert!(s.followups(e).await.unwrap().is_empty(), "nothing written");
+
+        // Verdicts come from the rules; a back-dated visit re-judges the later ones.
+        let a = care::record_followup(s, &doc, &settings, e, bp("2025-04-01", 150, 95), today)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.classification, a.action, a.next_due),
+            (
+                Classification::Unsatisfied,
+                Action::Revisit2w,
+                d("2025-04-15")
+            )
+        );
+        let late = care::record_followup(s, &doc, &settings, e, bp("2025-03-20", 152, 96), today)
+            .await
+            .unwrap();
+        assert_eq!(late.action, Action::Revisit2w);
+        let stored = s.followups(e).await.unwrap();
+        assert_eq!(stored[1].visit_date, d("2025-04-01"));
+        assert_eq!(stored[1].action, "refer", "second unsatisfied in a row");
+        let dup =
+            care::record_followup(s, &doc, &settings, e, bp("2025-04-01", 130, 80), today).await;
+        assert!(matches!(dup, Err(AppError::Conflict(_))), "{dup:?}");
+        // Danger sign.
+        let urgent =
+            care::record_followup(s, &doc, &settings, e, bp("2025-05-01", 185, 100), today)
+                .await
+                .unwrap();
+        assert_eq!(urgent.action, Action::UrgentRefer);
+
+        // The team's worklist: the referral to chase is overdue (due 15 May 2025), and more
+        // than 90 days late, so lost to follow-up.
+        let wl = care::worklist(s, &doc, &settings, t2, today).await.unwrap();
+        assert_eq!(wl.contracted, 1);
+        let referral: Vec<_> = wl.referrals().collect();
+        assert_eq!(referral.len(), 1);
+        assert_eq!(referral[0].due.status, WorkStatus::Lost);
+        assert_eq!(referral[0].name, "王*");
+        assert!(wl.items.iter().any(|i| i.due.service == "annual_check"));
+        // The resident's record shows the team and the tags with their reasons.
+        let record = care::care_record(s, &doc, &settings, r, today)
+            .await
+            .unwrap();
+        assert_eq!(record.team.as_ref().map(|t| t.team.id), Some(t2));
+        assert!(
+            record
+                .populations
+                .iter()
+                .any(|t| t.because.contains("I10") && t.because.contains("2025-01-10"))
+        );
+        assert_eq!(record.programs[0].followups.len(), 3);
+    }
+}

@@ -1,0 +1,443 @@
+//! What a family doctor records: the full follow-up form (the rules read only part of it),
+//! contracts and their service packages, team roles; and the checks each must pass before it
+//! is stored.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{AdverseReaction, Complication, Rules, Visit, VisitProblem, check_visit};
+
+/// Daily salt intake, as the patient reports it (摄盐情况).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Salt {
+    /// 轻.
+    Light,
+    /// 中.
+    Moderate,
+    /// 重.
+    Heavy,
+}
+
+impl Salt {
+    /// The code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Salt::Light => "light",
+            Salt::Moderate => "moderate",
+            Salt::Heavy => "heavy",
+        }
+    }
+
+    /// The value with code `code`.
+    pub fn parse(code: &str) -> Option<Salt> {
+        [Salt::Light, Salt::Moderate, Salt::Heavy]
+            .into_iter()
+            .find(|s| s.as_str() == code)
+    }
+}
+
+/// How the patient takes the prescribed drugs (服药依从性).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Adherence {
+    /// 规律.
+    Regular,
+    /// 间断.
+    Intermittent,
+    /// 不服药.
+    None,
+}
+
+impl Adherence {
+    /// The code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Adherence::Regular => "regular",
+            Adherence::Intermittent => "intermittent",
+            Adherence::None => "none",
+        }
+    }
+
+    /// The value with code `code`.
+    pub fn parse(code: &str) -> Option<Adherence> {
+        [Adherence::Regular, Adherence::Intermittent, Adherence::None]
+            .into_iter()
+            .find(|s| s.as_str() == code)
+    }
+}
+
+/// A follow-up as the form records it. `None` is "not measured" or "not asked".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// Day of the visit.
+    pub visit_date: NaiveDate,
+    /// Seen in person (otherwise by telephone or video).
+    #[serde(default = "yes")]
+    pub face_to_face: bool,
+    /// Systolic blood pressure, mmHg.
+    #[serde(default)]
+    pub sbp: Option<u16>,
+    /// Diastolic blood pressure, mmHg.
+    #[serde(default)]
+    pub dbp: Option<u16>,
+    /// Fasting plasma glucose, mmol/L.
+    #[serde(default)]
+    pub fpg: Option<f64>,
+    /// Heart rate, beats per minute.
+    #[serde(default)]
+    pub heart_rate: Option<u16>,
+    /// Weight, kg.
+    #[serde(default)]
+    pub weight_kg: Option<f64>,
+    /// Height, cm (for the BMI).
+    #[serde(default)]
+    pub height_cm: Option<f64>,
+    /// Symptoms, free text or codes separated by `;` (头痛头晕, 多饮, …).
+    #[serde(default)]
+    pub symptoms: String,
+    /// A danger sign other than the measured ones (see [`Visit::danger_sign`]).
+    #[serde(default)]
+    pub danger_sign: bool,
+    /// Cigarettes a day.
+    #[serde(default)]
+    pub smoking_per_day: Option<u16>,
+    /// Alcohol, 两 (50 g) a day.
+    #[serde(default)]
+    pub drinking_per_day: Option<u16>,
+    /// Exercise sessions a week.
+    #[serde(default)]
+    pub exercise_per_week: Option<u16>,
+    /// Salt intake.
+    #[serde(default)]
+    pub salt: Option<Salt>,
+    /// Medication adherence.
+    #[serde(default)]
+    pub adherence: Option<Adherence>,
+    /// Adverse drug reaction.
+    #[serde(default)]
+    pub adverse_reaction: AdverseReaction,
+    /// Complications.
+    #[serde(default)]
+    pub complication: Complication,
+    /// Current medication, free text (drug, dose, frequency; one per line).
+    #[serde(default)]
+    pub medication: String,
+    /// Who saw the patient.
+    #[serde(default)]
+    pub practitioner_id: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl FollowUp {
+    /// A face-to-face follow-up on `date` with nothing recorded yet.
+    pub fn new(visit_date: NaiveDate) -> FollowUp {
+        FollowUp {
+            visit_date,
+            face_to_face: true,
+            sbp: None,
+            dbp: None,
+            fpg: None,
+            heart_rate: None,
+            weight_kg: None,
+            height_cm: None,
+            symptoms: String::new(),
+            danger_sign: false,
+            smoking_per_day: None,
+            drinking_per_day: None,
+            exercise_per_week: None,
+            salt: None,
+            adherence: None,
+            adverse_reaction: AdverseReaction::None,
+            complication: Complication::None,
+            medication: String::new(),
+            practitioner_id: None,
+        }
+    }
+
+    /// The part the rules read, for a patient born on `birth_date`.
+    pub fn visit(&self, birth_date: NaiveDate) -> Visit {
+        Visit {
+            date: self.visit_date,
+            birth_date,
+            sbp: self.sbp,
+            dbp: self.dbp,
+            fpg: self.fpg,
+            danger_sign: self.danger_sign,
+            adverse_reaction: self.adverse_reaction,
+            complication: self.complication,
+            face_to_face: self.face_to_face,
+        }
+    }
+
+    /// Body-mass index, kg/m², when weight and height are both known.
+    pub fn bmi(&self) -> Option<f64> {
+        match (self.weight_kg, self.height_cm) {
+            (Some(w), Some(h)) if h > 0.0 => Some(w / (h / 100.0).powi(2)),
+            _ => None,
+        }
+    }
+}
+
+/// Every problem with follow-up `f` of a patient born on `birth_date` and enrolled on
+/// `enrolled`: what [`check_visit`] finds, a visit before enrolment, and implausible heart
+/// rate, weight, height and habits.
+pub fn check_followup(
+    rules: &Rules,
+    f: &FollowUp,
+    birth_date: NaiveDate,
+    enrolled: NaiveDate,
+    today: NaiveDate,
+) -> Vec<VisitProblem> {
+    let mut out = check_visit(rules, &f.visit(birth_date), today);
+    if f.visit_date < enrolled {
+        out.push(VisitProblem {
+            field: "visit_date",
+            message: format!(
+                "{} is before the enrolment in the program on {enrolled}",
+                f.visit_date
+            ),
+        });
+    }
+    let mut range = |field: &'static str, value: Option<f64>, lo: f64, hi: f64, unit: &str| {
+        if let Some(v) = value
+            && !(lo..=hi).contains(&v)
+        {
+            out.push(VisitProblem {
+                field,
+                message: format!("{v} {unit} is outside {lo}-{hi} {unit}"),
+            });
+        }
+    };
+    range(
+        "heart_rate",
+        f.heart_rate.map(f64::from),
+        20.0,
+        250.0,
+        "bpm",
+    );
+    range("weight_kg", f.weight_kg, 2.0, 350.0, "kg");
+    range("height_cm", f.height_cm, 40.0, 250.0, "cm");
+    range(
+        "smoking_per_day",
+        f.smoking_per_day.map(f64::from),
+        0.0,
+        100.0,
+        "cigarettes",
+    );
+    range(
+        "drinking_per_day",
+        f.drinking_per_day.map(f64::from),
+        0.0,
+        40.0,
+        "liang",
+    );
+    range(
+        "exercise_per_week",
+        f.exercise_per_week.map(f64::from),
+        0.0,
+        21.0,
+        "sessions",
+    );
+    if f.symptoms.chars().count() > 500 {
+        out.push(VisitProblem {
+            field: "symptoms",
+            message: "longer than 500 characters".to_owned(),
+        });
+    }
+    if f.medication.chars().count() > 2000 {
+        out.push(VisitProblem {
+            field: "medication",
+            message: "longer than 2000 characters".to_owned(),
+        });
+    }
+    out
+}
+
+/// The roles in a family-doctor team (家庭医生团队).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamRole {
+    /// The general practitioner who leads the team (全科医生, 团队长).
+    GpLead,
+    /// 护士.
+    Nurse,
+    /// 公卫医师.
+    PublicHealth,
+    /// Anyone else (a specialist from the hospital, a pharmacist, a health manager).
+    Other,
+}
+
+impl TeamRole {
+    /// The code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::GpLead => "gp_lead",
+            TeamRole::Nurse => "nurse",
+            TeamRole::PublicHealth => "public_health",
+            TeamRole::Other => "other",
+        }
+    }
+
+    /// The role with code `code`.
+    pub fn parse(code: &str) -> Option<TeamRole> {
+        [
+            TeamRole::GpLead,
+            TeamRole::Nurse,
+            TeamRole::PublicHealth,
+            TeamRole::Other,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == code)
+    }
+}
+
+/// A contract's service package (服务包).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Package {
+    /// The free basic package (基础包).
+    Basic,
+    /// A personalised package on top of it (个性化服务包).
+    Personalised,
+}
+
+impl Package {
+    /// The code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Package::Basic => "basic",
+            Package::Personalised => "personalised",
+        }
+    }
+
+    /// The package with code `code`.
+    pub fn parse(code: &str) -> Option<Package> {
+        [Package::Basic, Package::Personalised]
+            .into_iter()
+            .find(|p| p.as_str() == code)
+    }
+}
+
+/// How a contract came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractKind {
+    /// A first contract.
+    New,
+    /// The continuation of one that ran its term (续约).
+    Renewal,
+    /// A move to another team, ending the previous contract early (改签).
+    Change,
+}
+
+impl ContractKind {
+    /// The code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractKind::New => "new",
+            ContractKind::Renewal => "renewal",
+            ContractKind::Change => "change",
+        }
+    }
+}
+
+/// Services a contract must deliver a year to count as fulfilled (履约), per package;
+/// configurable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fulfilment {
+    /// Services a year under the basic package.
+    pub basic: u32,
+    /// Services a year under a personalised package.
+    pub personalised: u32,
+}
+
+impl Default for Fulfilment {
+    fn default() -> Self {
+        Fulfilment {
+            basic: 2,
+            personalised: 4,
+        }
+    }
+}
+
+/// Why a contract's dates are refused: a term shorter than a year, or an end before the start.
+pub fn check_term(start: NaiveDate, end: NaiveDate) -> Option<String> {
+    let year_later = crate::add_months(start, 12);
+    (end < year_later).then(|| {
+        format!("a contract lasts at least a year: {start} to {end} ends before {year_later}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_followup_before_enrolment_or_with_impossible_values_is_refused() {
+        let f = FollowUp {
+            sbp: Some(400),
+            fpg: Some(0.0),
+            weight_kg: Some(900.0),
+            ..FollowUp::new(d("2026-01-05"))
+        };
+        let problems = check_followup(
+            &Rules::default(),
+            &f,
+            d("1950-01-01"),
+            d("2026-02-01"),
+            d("2026-11-23"),
+        );
+        let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+        assert!(fields.contains(&"sbp"), "{fields:?}");
+        assert!(fields.contains(&"fpg"), "{fields:?}");
+        assert!(fields.contains(&"weight_kg"), "{fields:?}");
+        assert!(fields.contains(&"visit_date"), "{fields:?}");
+        let ok = FollowUp {
+            sbp: Some(135),
+            dbp: Some(85),
+            weight_kg: Some(70.0),
+            height_cm: Some(170.0),
+            ..FollowUp::new(d("2026-03-05"))
+        };
+        assert!(
+            check_followup(
+                &Rules::default(),
+                &ok,
+                d("1950-01-01"),
+                d("2026-02-01"),
+                d("2026-11-23")
+            )
+            .is_empty()
+        );
+        assert!((ok.bmi().unwrap() - 24.22).abs() < 0.01);
+    }
+
+    #[test]
+    fn contracts_last_a_year() {
+        assert!(check_term(d("2026-03-01"), d("2027-03-01")).is_none());
+        assert!(check_term(d("2026-03-01"), d("2027-02-28")).is_some());
+        assert!(check_term(d("2024-02-29"), d("2025-02-28")).is_none());
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for s in ["light", "moderate", "heavy"] {
+            assert_eq!(Salt::parse(s).unwrap().as_str(), s);
+        }
+        for s in ["gp_lead", "nurse", "public_health", "other"] {
+            assert_eq!(TeamRole::parse(s).unwrap().as_str(), s);
+        }
+        assert_eq!(Package::parse("personalised"), Some(Package::Personalised));
+        assert_eq!(Adherence::parse("x"), None);
+    }
+}
