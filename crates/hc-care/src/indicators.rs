@@ -11,7 +11,7 @@ use crate::{Action, Program, Rules, Visit, evaluate};
 /// face-to-face follow-ups in the year, each classified (it always is, here: the rules
 /// classify every visit), and every re-visit the rules required within two weeks done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Standard {
     /// Face-to-face follow-ups needed in the year.
     pub face_to_face_per_year: u32,

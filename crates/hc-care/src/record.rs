@@ -349,7 +349,7 @@ impl ContractKind {
 /// Services a contract must deliver a year to count as fulfilled (履约), per package;
 /// configurable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Fulfilment {
     /// Services a year under the basic package.
     pub basic: u32,

@@ -24,6 +24,50 @@ pub struct FileConfig {
     /// `lockout_minutes`, `idle_minutes`, `absolute_hours`, `totp_for_admins`,
     /// `break_glass_minutes`. Unset keys keep the 等保 2.0 level-3 defaults.
     pub security: Option<hc_core::access::SecurityPolicy>,
+    /// Primary care: the rules and the indicators' definitions (see [`CareFile`]).
+    pub care: Option<CareFile>,
+}
+
+/// The `[care]` section: what a province or city configures of primary care. Unset keys keep
+/// the national specification's defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CareFile {
+    /// A TOML file of follow-up rules replacing the national specification's
+    /// (`hc_care::Rules`: targets, danger thresholds, re-visit days, plausible ranges).
+    pub rules: Option<PathBuf>,
+    /// What standardised management requires: `face_to_face_per_year` and `revisits_done`.
+    pub standard: Option<hc_care::Standard>,
+    /// Services a contract must deliver a year: `basic` and `personalised`.
+    pub fulfilment: Option<hc_care::Fulfilment>,
+    /// Days overdue after which a patient counts as lost to follow-up (default 90).
+    pub lost_after_days: Option<i64>,
+}
+
+impl CareFile {
+    /// The settings, reading the rules file (relative to the working directory).
+    pub fn settings(self) -> anyhow::Result<hc_app::care::CareSettings> {
+        let rules = match &self.rules {
+            None => hc_care::Rules::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("[care] rules: reading {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("[care] rules: {}", path.display()))?
+            }
+        };
+        if let Some(days) = self.lost_after_days
+            && !(14..=3650).contains(&days)
+        {
+            bail!("[care] lost_after_days must be between 14 and 3650, not {days}");
+        }
+        Ok(hc_app::care::CareSettings {
+            rules,
+            standard: self.standard.unwrap_or_default(),
+            fulfilment: self.fulfilment.unwrap_or_default(),
+            lost_after_days: self.lost_after_days,
+        })
+    }
 }
 
 impl FileConfig {
@@ -50,6 +94,8 @@ pub struct Config {
     pub listen: String,
     /// HTTP settings.
     pub web: hc_web::WebConfig,
+    /// Primary-care rules and indicator definitions.
+    pub care: hc_app::care::CareSettings,
 }
 
 /// Raw values from the command line and environment (clap fills these).
@@ -110,10 +156,12 @@ impl Config {
         if web.max_body_bytes < 1024 {
             bail!("max_body_bytes must be at least 1024");
         }
+        let care = file.care.unwrap_or_default().settings()?;
         Ok(Config {
             database,
             listen,
             web,
+            care,
         })
     }
 }
@@ -163,5 +211,31 @@ mod tests {
             ..Default::default()
         });
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn care_settings_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hc.toml");
+        let raw = || RawArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        std::fs::write(
+            &path,
+            "[care]\nlost_after_days = 60\n[care.standard]\nface_to_face_per_year = 6\n",
+        )
+        .unwrap();
+        let c = Config::from_raw(raw()).unwrap();
+        assert_eq!(c.care.standard.face_to_face_per_year, 6);
+        assert!(c.care.standard.revisits_done, "unset keys keep the default");
+        assert_eq!(c.care.lost_after_days, Some(60));
+        assert_eq!(c.care.fulfilment, hc_care::Fulfilment::default());
+        std::fs::write(&path, "[care]\nlost_after_days = 5\n").unwrap();
+        let err = Config::from_raw(raw()).unwrap_err();
+        assert!(format!("{err:#}").contains("lost_after_days"), "{err:#}");
+        std::fs::write(&path, "[care]\nrules = \"missing.toml\"\n").unwrap();
+        let err = Config::from_raw(raw()).unwrap_err();
+        assert!(format!("{err:#}").contains("missing.toml"), "{err:#}");
     }
 }

@@ -301,7 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             today,
         } => {
-            indicators(&store, year, org, level, &format, today).await?;
+            indicators(&store, &cfg.care, year, org, level, &format, today).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Detect(args) => Ok(analysis::detect(&args)),
@@ -317,6 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// (`indicator,org_code,org_name,numerator,denominator,value`) or JSON.
 async fn indicators(
     store: &hc_store::Store,
+    care: &hc_app::care::CareSettings,
     year: i32,
     org: Option<String>,
     level: Option<String>,
@@ -329,7 +330,7 @@ async fn indicators(
     let rows = hc_app::care::indicators(
         store,
         &hc_app::audit::Caller::cli(),
-        &hc_app::care::CareSettings::default(),
+        care,
         period,
         org.as_deref(),
         level,
