@@ -1244,6 +1244,7 @@ fn params(settings: &CareSettings, period: Period, today: NaiveDate) -> Indicato
         from: period.from,
         to: period.to,
         as_of,
+        today,
         elderly_born_by: years_before(as_of, hc_care::ELDERLY_FROM_AGE),
         child_born_after: years_before(as_of, hc_care::CHILD_BELOW_AGE),
         postpartum_since: as_of - Duration::days(hc_care::POSTPARTUM_DAYS),

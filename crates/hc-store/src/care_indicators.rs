@@ -17,6 +17,8 @@ pub struct IndicatorParams {
     pub to: NaiveDate,
     /// The day point-in-time indicators look at: the period's last day, or today if earlier.
     pub as_of: NaiveDate,
+    /// Today: a re-visit not yet due today is not counted as missed.
+    pub today: NaiveDate,
     /// Residents born on or before this day are elderly on `as_of`.
     pub elderly_born_by: NaiveDate,
     /// Residents born after this day are young children on `as_of`.
@@ -159,7 +161,7 @@ macro_rules! renewal_members {
     };
 }
 
-// $3 from, $4 to, $5 revisit_until, $6 as_of, $7 program; then the verdict, which differs.
+// $3 from, $4 to, $5 revisit_until, $6 today, $7 program; then the verdict, which differs.
 macro_rules! program_members {
     ($meets:literal) => {
         concat!(
@@ -256,7 +258,7 @@ fn binds(measure: Measure, p: &IndicatorParams) -> Binds {
         ),
         Measure::Renewal => Binds::Dates(vec![p.from, upto]),
         Measure::Standardised(program) | Measure::Controlled(program) => Binds::Program(
-            vec![p.from, p.to, p.revisit_until, p.as_of],
+            vec![p.from, p.to, p.revisit_until, p.today],
             program,
             [p.face_to_face_needed, i64::from(p.revisits_required)],
         ),

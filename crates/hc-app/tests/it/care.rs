@@ -515,3 +515,174 @@ async fn one_team_at_a_time_and_bad_followups_refused() {
         assert_eq!(record.programs[0].followups.len(), 3);
     }
 }
+
+/// A small deterministic generator (xorshift64*), so the test needs no seed plumbing.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The SQL that counts standardised and controlled patients agrees with hc-care's
+/// `patient_year`, the rules' own definition, on 300 random patients whose visits cross year
+/// boundaries, miss re-visits, and go off target.
+#[tokio::test]
+async fn the_indicator_sql_agrees_with_the_rules() {
+    use hc_care::{Program, Rules, Standard, Visit, evaluate, patient_year};
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        city(s).await;
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let n = 300;
+        let mut csv = String::from("id_type,id_number,name,sex,birth_date,phone,community_code\n");
+        let mut births = Vec::new();
+        for i in 0..n {
+            let birth = d("1940-01-01") + chrono::Duration::days(rng.below(16_000) as i64);
+            let id = compose(440305, birth, 100 + 2 * i as u32, Sex::M);
+            let community = if i % 3 == 0 {
+                "440305001002"
+            } else {
+                "440305001001"
+            };
+            csv.push_str(&format!(
+                "resident_id,{id},病人{i},M,{birth},,{community}\n"
+            ));
+            births.push(birth);
+        }
+        let (report, rejects) = import(s, ImportKind::Residents, &csv, 500).await;
+        assert_eq!(report.inserted, n as u64, "{rejects}");
+        let rules = Rules::default();
+        let mut enrolments = Vec::new();
+        let mut plans = Vec::new();
+        for (i, birth) in births.iter().enumerate() {
+            let program = if i % 4 == 0 {
+                Program::Diabetes
+            } else {
+                Program::Hypertension
+            };
+            let enrolled = d("2023-06-01") + chrono::Duration::days(rng.below(1000) as i64);
+            enrolments.push(hc_store::NewEnrolment {
+                resident_id: 7 + i as i64, // after the six residents of `city`
+                program: program.as_str().into(),
+                enrolled_on: enrolled,
+                diagnosis_id: None,
+            });
+            let mut visits = Vec::new();
+            let mut day = enrolled + chrono::Duration::days(rng.below(40) as i64);
+            while day < d("2026-03-01") {
+                let off = rng.below(4) == 0;
+                visits.push(Visit {
+                    sbp: (rng.below(20) != 0)
+                        .then(|| if off { 150 } else { 128 } + rng.below(15) as u16),
+                    dbp: Some(80),
+                    fpg: (program == Program::Diabetes).then(|| if off { 8.2 } else { 6.1 }),
+                    face_to_face: rng.below(8) != 0,
+                    ..Visit::new(day, *birth)
+                });
+                // Sometimes the two-week re-visit, sometimes a quarter, sometimes a long gap.
+                day += chrono::Duration::days(match rng.below(6) {
+                    0 => 10,
+                    1 => 20,
+                    5 => 150,
+                    _ => 85,
+                });
+            }
+            plans.push((program, enrolled, visits));
+        }
+        let ids = s.insert_enrolments_bulk(&enrolments).await.unwrap();
+        let mut rows = Vec::new();
+        for (id, (program, _, visits)) in ids.iter().zip(&plans) {
+            for (v, o) in visits.iter().zip(evaluate(*program, &rules, visits)) {
+                rows.push(hc_store::NewFollowup {
+                    enrolment_id: *id,
+                    form: FollowUp {
+                        sbp: v.sbp,
+                        dbp: v.dbp,
+                        fpg: v.fpg,
+                        face_to_face: v.face_to_face,
+                        ..FollowUp::new(v.date)
+                    },
+                    verdict: hc_store::Verdict {
+                        classification: o.classification.as_str().into(),
+                        action: o.action.as_str().into(),
+                        next_due: o.next_due,
+                        rules_version: rules.version.clone(),
+                    },
+                    recorded_by: "test".into(),
+                });
+            }
+        }
+        for chunk in rows.chunks(500) {
+            s.insert_followups_bulk(chunk).await.unwrap();
+        }
+        let settings = CareSettings::default();
+        for year in [2024, 2025] {
+            let mut want = std::collections::HashMap::new();
+            for (program, enrolled, visits) in &plans {
+                let y = patient_year(
+                    *program,
+                    &rules,
+                    &Standard::default(),
+                    *enrolled,
+                    visits,
+                    year,
+                );
+                if y.managed {
+                    let e = want.entry(*program).or_insert((0u64, 0u64, 0u64));
+                    e.0 += u64::from(y.standardised);
+                    e.1 += u64::from(y.controlled);
+                    e.2 += 1;
+                }
+            }
+            let got = care::indicators(
+                s,
+                &hc_app::audit::Caller::cli(),
+                &settings,
+                Period::year(year).unwrap(),
+                None,
+                None,
+                d("2026-06-01"),
+            )
+            .await
+            .unwrap();
+            for (program, std_ind, ctl_ind) in [
+                (
+                    Program::Hypertension,
+                    Indicator::HypertensionStandardisedRate,
+                    Indicator::HypertensionControlRate,
+                ),
+                (
+                    Program::Diabetes,
+                    Indicator::DiabetesStandardisedRate,
+                    Indicator::DiabetesControlRate,
+                ),
+            ] {
+                let (standardised, controlled, managed) = want[&program];
+                assert!(
+                    standardised > 5 && standardised < managed,
+                    "{year} {program:?}: a test that can fail"
+                );
+                assert_eq!(
+                    figure(&got, std_ind, "440300"),
+                    (standardised, managed),
+                    "{b:?} {year} {program:?}"
+                );
+                assert_eq!(
+                    figure(&got, ctl_ind, "440300"),
+                    (controlled, managed),
+                    "{b:?} {year} {program:?}"
+                );
+            }
+        }
+    }
+}
