@@ -40,7 +40,8 @@ pub struct CareSettings {
 }
 
 impl CareSettings {
-    fn lost_after(&self) -> i64 {
+    /// Days overdue after which a patient counts as lost to follow-up.
+    pub fn lost_after(&self) -> i64 {
         self.lost_after_days.unwrap_or(90)
     }
 }

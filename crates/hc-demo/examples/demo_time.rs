@@ -27,7 +27,11 @@ async fn main() -> Result<(), Error> {
     }
     let store = hc_store::Store::connect(&format!("sqlite://{path}")).await?;
     store.migrate().await?;
-    let opts = hc_demo::DemoOptions { scale, seed };
+    let opts = hc_demo::DemoOptions {
+        scale,
+        seed,
+        ..hc_demo::DemoOptions::default()
+    };
     println!(
         "building scale {scale} (seed {seed}): {} residents planned",
         hc_demo::planned_residents(scale)

@@ -14,12 +14,16 @@
 //! 3. **practitioners**: GPs in 社康, specialists and nurses in hospitals, public-health
 //!    physicians at the CDCs and pharmacists in pharmacies;
 //! 4. **residents**: `round(census × scale)` people per district, sex and age band, with valid,
-//!    unique identity numbers, names, phones and communities.
+//!    unique identity numbers, names, phones and communities;
+//! 5. **primary care** (`care.rs`): family-doctor teams at every 社康 and, up to
+//!    [`DemoOptions::today`], three years of contracts (with renewals and changes of team) and
+//!    their services, diagnoses, disability certificates and pregnancies, hypertension and
+//!    diabetes programs with follow-ups judged by `hc-care`'s rules, and health checks.
 //!
-//! Everything is deterministic for a given seed and scale (ChaCha8 streams per stage and
-//! district; the reference date is fixed at 2026-01-01 and no clock is read). Residents and
-//! practitioners are streamed in batches, so even the full city (scale 1.0, 17.5 million
-//! residents) is generated in bounded memory.
+//! Everything is deterministic for a given seed, scale and `today` (ChaCha8 streams per stage
+//! and district or resident; ages are as of the fixed reference date 2026-01-01 and no clock is
+//! read). Residents, practitioners and care records are streamed in batches, so even the full
+//! city (scale 1.0, 17.5 million residents) is generated in bounded memory.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hc_demo::DemoError> {
@@ -32,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod care;
 mod data;
 mod ids;
 mod names;
@@ -57,8 +62,16 @@ const BATCH: usize = 5_000;
 pub struct DemoOptions {
     /// Share of the real population, in `(0, 1]`; 1.0 is the whole city (17.5 million residents).
     pub scale: f64,
-    /// Seed of every random choice; the same seed and scale give the same city.
+    /// Seed of every random choice; the same seed, scale and `today` give the same city.
     pub seed: u64,
+    /// The last day of the care history (contracts, follow-ups, checks): nothing generated
+    /// lies after it. The command line passes the real date; the default is fixed.
+    pub today: NaiveDate,
+}
+
+/// The default [`DemoOptions::today`]: 2026-11-23.
+pub fn default_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or(NaiveDate::MIN)
 }
 
 impl Default for DemoOptions {
@@ -66,6 +79,7 @@ impl Default for DemoOptions {
         DemoOptions {
             scale: DEFAULT_SCALE,
             seed: DEFAULT_SEED,
+            today: default_today(),
         }
     }
 }
@@ -81,6 +95,8 @@ pub enum Stage {
     Practitioners,
     /// The population.
     Residents,
+    /// Family-doctor teams, contracts, diagnoses, programs, follow-ups and health checks.
+    Care,
 }
 
 impl Stage {
@@ -91,6 +107,7 @@ impl Stage {
             Stage::Institutions => "institutions",
             Stage::Practitioners => "practitioners",
             Stage::Residents => "residents",
+            Stage::Care => "primary care",
         }
     }
 
@@ -101,6 +118,7 @@ impl Stage {
             Stage::Institutions => "机构",
             Stage::Practitioners => "从业人员",
             Stage::Residents => "居民",
+            Stage::Care => "基层医疗",
         }
     }
 }
@@ -122,6 +140,14 @@ pub struct DemoReport {
     pub practitioners: u64,
     /// Residents.
     pub residents: u64,
+    /// Family-doctor teams.
+    pub teams: u64,
+    /// Contracts, history included.
+    pub contracts: u64,
+    /// Program enrolments (hypertension and diabetes).
+    pub enrolments: u64,
+    /// Program follow-ups.
+    pub followups: u64,
 }
 
 /// Why the demo city could not be built.
@@ -164,7 +190,8 @@ pub fn planned_residents(scale: f64) -> u64 {
 /// Builds the demo city into `store`, which must be migrated and hold no registry records.
 ///
 /// Writes org units, institutions, practitioners and residents, in that order, in batches of
-/// 5,000 rows, calling `progress(stage, done, total)` when a stage starts and after each batch.
+/// 5,000 rows, then the primary care of those residents (progress counts residents done),
+/// calling `progress(stage, done, total)` when a stage starts and after each batch.
 /// Not one transaction: a failure part-way leaves the rows written so far.
 pub async fn build(
     store: &Store,
@@ -199,11 +226,16 @@ pub async fn build(
         progress,
     )
     .await?;
+    let care = care::build_care(store, &plan, opts, progress).await?;
     Ok(DemoReport {
         orgunits,
         institutions,
         practitioners,
         residents,
+        teams: care.teams,
+        contracts: care.contracts,
+        enrolments: care.enrolments,
+        followups: care.followups,
     })
 }
 

@@ -166,6 +166,19 @@ impl DistrictPlan {
     fn weight(&self, i: usize) -> f64 {
         self.cum_weights[i] - if i == 0 { 0.0 } else { self.cum_weights[i - 1] }
     }
+
+    /// Each community's code and the residents it can expect (the district's, by weight).
+    pub(crate) fn expected_residents(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        let total = self.cum_weights.last().copied().unwrap_or(0.0);
+        self.communities.iter().enumerate().map(move |(i, c)| {
+            let share = if total > 0.0 {
+                self.weight(i) / total
+            } else {
+                0.0
+            };
+            (c.code.as_str(), self.residents as f64 * share)
+        })
+    }
 }
 
 /// Practitioners of one kind to generate at one institution.

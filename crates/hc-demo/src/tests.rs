@@ -11,7 +11,11 @@ use crate::plan::{Batches, CityPlan, reference_date};
 use crate::*;
 
 fn opts(scale: f64, seed: u64) -> DemoOptions {
-    DemoOptions { scale, seed }
+    DemoOptions {
+        scale,
+        seed,
+        ..DemoOptions::default()
+    }
 }
 
 fn drain<T>(source: &mut impl Batches<T>, batch: usize) -> Vec<T> {
@@ -355,8 +359,11 @@ async fn build_writes_the_plan_into_each_backend() {
             institutions: plan.institutions.len() as u64,
             practitioners: plan.practitioner_count(),
             residents: planned_residents(o.scale),
+            ..report
         };
         assert_eq!(report, want, "{backend:?}");
+        assert!(report.teams > 0 && report.contracts > 0, "{report:?}");
+        assert!(report.enrolments > 0 && report.followups > report.enrolments);
         let t = db.store.totals().await.unwrap();
         assert_eq!(
             (t.orgunits, t.institutions, t.practitioners, t.residents),
@@ -370,6 +377,7 @@ async fn build_writes_the_plan_into_each_backend() {
         );
         let last = last.into_inner().unwrap();
         assert_eq!(last[&Stage::Residents], (want.residents, want.residents));
+        assert_eq!(last[&Stage::Care], (want.residents, want.residents));
         assert_eq!(last[&Stage::OrgUnits], (want.orgunits, want.orgunits));
 
         // Stored records read back as generated.
@@ -390,4 +398,192 @@ async fn build_writes_the_plan_into_each_backend() {
         }
         assert_eq!(db.store.totals().await.unwrap(), t);
     }
+}
+
+/// The indicator parameters of calendar year `year` seen on `today`, with the national
+/// standard (as hc-app computes them).
+fn year_params(year: i32, today: chrono::NaiveDate) -> hc_store::IndicatorParams {
+    use chrono::{Datelike, Duration, NaiveDate};
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap();
+    let as_of = to.min(today);
+    let years_before = |d: NaiveDate, years: i32| {
+        NaiveDate::from_ymd_opt(d.year() - years, d.month(), d.day())
+            .or_else(|| NaiveDate::from_ymd_opt(d.year() - years, d.month(), d.day() - 1))
+            .unwrap()
+    };
+    hc_store::IndicatorParams {
+        from,
+        to,
+        as_of,
+        today,
+        elderly_born_by: years_before(as_of, 65),
+        child_born_after: years_before(as_of, 7),
+        postpartum_since: as_of - Duration::days(hc_care::POSTPARTUM_DAYS),
+        revisit_until: to + Duration::days(14),
+        face_to_face_needed: 4,
+        revisits_required: true,
+        basic_services: 2,
+        personalised_services: 4,
+    }
+}
+
+/// Numerator and denominator of `measure` over the whole city.
+async fn city_rate(
+    store: &hc_store::Store,
+    measure: hc_store::Measure,
+    params: &hc_store::IndicatorParams,
+) -> (i64, i64, f64) {
+    let counts = store.indicator_counts(measure, params, None).await.unwrap();
+    let n: i64 = counts.iter().map(|c| c.numerator).sum();
+    let d: i64 = counts.iter().map(|c| c.denominator).sum();
+    (n, d, n as f64 / d.max(1) as f64)
+}
+
+#[tokio::test]
+async fn the_care_stage_gives_realistic_rates_and_a_consistent_history() {
+    use chrono::Datelike;
+    use hc_care::{AdverseReaction, Complication, Program, Rules, Visit, evaluate};
+    use hc_store::{Measure, Page, ResidentFilter, Scope};
+
+    let o = opts(0.0005, DEFAULT_SEED);
+    let today = o.today;
+    let db = fresh(hc_store::Backend::Sqlite).await.unwrap();
+    let store = &db.store;
+    let started = std::time::Instant::now();
+    let report = build(store, &o, &|_, _, _| {}).await.unwrap();
+    eprintln!("{report:?} in {:.1}s", started.elapsed().as_secs_f64());
+
+    let now = year_params(today.year(), today);
+    let last_year = year_params(today.year() - 1, today);
+    let contract = city_rate(store, Measure::Contract, &now).await;
+    let key = city_rate(store, Measure::KeyPopulationContract, &now).await;
+    let fulfilment = city_rate(store, Measure::Fulfilment, &now).await;
+    let renewal = city_rate(store, Measure::Renewal, &last_year).await;
+    let htn_std = city_rate(store, Measure::Standardised("hypertension"), &last_year).await;
+    let htn_ctl = city_rate(store, Measure::Controlled("hypertension"), &last_year).await;
+    let dm_std = city_rate(store, Measure::Standardised("diabetes"), &last_year).await;
+    let dm_ctl = city_rate(store, Measure::Controlled("diabetes"), &last_year).await;
+    let elderly = city_rate(store, Measure::Elderly, &last_year).await;
+    eprintln!(
+        "contract {contract:?}\nkey population {key:?}\nfulfilment {fulfilment:?}\n\
+         renewal {renewal:?}\nhypertension standardised {htn_std:?} controlled {htn_ctl:?}\n\
+         diabetes standardised {dm_std:?} controlled {dm_ctl:?}\nelderly {elderly:?}"
+    );
+    assert!((0.35..=0.5).contains(&contract.2), "{contract:?}");
+    assert!(key.2 >= 0.65, "{key:?}");
+    assert!((0.5..=0.8).contains(&htn_std.2), "{htn_std:?}");
+    assert!((0.45..=0.75).contains(&htn_ctl.2), "{htn_ctl:?}");
+    assert!((0.5..=0.8).contains(&dm_std.2), "{dm_std:?}");
+    assert!((0.55..=0.8).contains(&elderly.2), "{elderly:?}");
+    assert!(renewal.1 > 0 && fulfilment.1 > 0);
+
+    // Every resident's record: enrolments after diagnosis, follow-ups between enrolment and
+    // today with the verdicts the rules give, contracts that never overlap, checks in the past.
+    let rules = Rules::default();
+    let (mut residents, mut htn, mut dm, mut followups) = (0u64, 0u64, 0u64, 0u64);
+    let mut after = None;
+    loop {
+        let page = store
+            .residents(
+                &ResidentFilter::default(),
+                Page {
+                    after,
+                    limit: 1_000,
+                },
+                &Scope::city(),
+            )
+            .await
+            .unwrap();
+        for r in &page.items {
+            residents += 1;
+            let birth = r.record.birth_date;
+            let (diagnoses, pregnancies, disability) = store.resident_facts(r.id).await.unwrap();
+            for d in &diagnoses {
+                assert!(d.diagnosed_on <= today && d.diagnosed_on >= birth, "{d:?}");
+                assert!(
+                    d.resolved_on
+                        .is_none_or(|x| x > d.diagnosed_on && x <= today)
+                );
+            }
+            for g in &pregnancies {
+                assert!(g.registered_on <= today && g.ended_on.is_none_or(|e| e <= today));
+            }
+            assert!(disability.is_none_or(|x| x.registered_on <= today));
+            for e in store.enrolments_of(r.id).await.unwrap() {
+                let program = Program::parse(&e.program).unwrap();
+                match program {
+                    Program::Hypertension => htn += 1,
+                    Program::Diabetes => dm += 1,
+                }
+                assert!(today.years_since(birth).unwrap() >= 35);
+                assert!(e.enrolled_on <= today);
+                let rows = store.followups(e.id).await.unwrap();
+                followups += rows.len() as u64;
+                let visits: Vec<Visit> = rows
+                    .iter()
+                    .map(|f| {
+                        assert!(f.visit_date <= today, "{f:?} after {today}");
+                        assert!(f.visit_date >= e.enrolled_on, "{f:?} before {e:?}");
+                        assert_eq!(f.recorded_by, "demo");
+                        Visit {
+                            sbp: f.sbp.map(|x| x as u16),
+                            dbp: f.dbp.map(|x| x as u16),
+                            fpg: f.fpg,
+                            danger_sign: f.danger_sign,
+                            adverse_reaction: AdverseReaction::parse(&f.adverse_reaction).unwrap(),
+                            complication: Complication::parse(&f.complication).unwrap(),
+                            face_to_face: f.face_to_face,
+                            ..Visit::new(f.visit_date, birth)
+                        }
+                    })
+                    .collect();
+                let outcomes = evaluate(program, &rules, &visits);
+                for ((f, v), out) in rows.iter().zip(&visits).zip(outcomes) {
+                    let problems = hc_care::check_visit(&rules, v, today);
+                    assert!(problems.is_empty(), "{f:?}: {problems:?}");
+                    assert_eq!(f.classification, out.classification.as_str());
+                    assert_eq!(f.action, out.action.as_str());
+                    assert_eq!(f.next_due, out.next_due);
+                    assert_eq!(f.rules_version, rules.version);
+                }
+            }
+            let contracts = store.contracts_of(r.id).await.unwrap();
+            for (i, c) in contracts.iter().enumerate() {
+                assert_eq!(c.end_date, hc_care::add_months(c.start_date, 12), "{c:?}");
+                assert!(c.start_date <= today && c.start_date >= birth, "{c:?}");
+                if let Some(next) = contracts.get(i + 1) {
+                    assert!(
+                        c.effective_end() <= next.start_date,
+                        "{c:?} overlaps {next:?}"
+                    );
+                    if next.kind != "new" {
+                        assert_eq!(next.previous_id, Some(c.id));
+                    }
+                }
+                for s in store.contract_services(c.id).await.unwrap() {
+                    assert!(s.delivered_on >= c.start_date && s.delivered_on <= today);
+                    assert!(s.delivered_on < c.effective_end(), "{s:?} {c:?}");
+                }
+            }
+            assert!(contracts.iter().filter(|c| c.in_force(today)).count() <= 1);
+            for h in store.checks_of(r.id).await.unwrap() {
+                assert!(h.check_date <= today && h.check_date >= birth, "{h:?}");
+            }
+        }
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(residents, report.residents);
+    assert_eq!(htn + dm, report.enrolments);
+    assert_eq!(followups, report.followups);
+    let share = htn as f64 / residents as f64;
+    assert!((0.12..=0.18).contains(&share), "hypertension {share}");
+    let ratio = dm as f64 / htn as f64;
+    assert!(
+        (0.3..=0.5).contains(&ratio),
+        "diabetes / hypertension {ratio}"
+    );
 }

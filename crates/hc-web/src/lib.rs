@@ -60,6 +60,8 @@ pub struct AppState {
     pub store: hc_store::Store,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// Primary-care rules and indicator definitions (the national specification by default).
+    pub care: Arc<hc_app::care::CareSettings>,
     /// Recently verified sessions, so a request costs no session query (see `auth.rs`).
     pub(crate) sessions: Arc<auth::SessionCache>,
 }
@@ -70,8 +72,16 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            care: Arc::new(hc_app::care::CareSettings::default()),
             sessions: Arc::new(auth::SessionCache::default()),
         }
+    }
+
+    /// The same state with the deployment's primary-care settings (`[care]` in the settings
+    /// file) instead of the national defaults.
+    pub fn with_care(mut self, care: hc_app::care::CareSettings) -> Self {
+        self.care = Arc::new(care);
+        self
     }
 }
 

@@ -411,7 +411,7 @@ async fn serve(cfg: &Config, store: hc_store::Store) -> anyhow::Result<()> {
         cfg.listen
     );
     hc_web::serve(
-        hc_web::AppState::new(store.clone(), cfg.web.clone()),
+        hc_web::AppState::new(store.clone(), cfg.web.clone()).with_care(cfg.care.clone()),
         listener,
     )
     .await
@@ -434,21 +434,28 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
-        let bars: Vec<ProgressBar> = ["org units", "institutions", "practitioners", "residents"]
-            .iter()
-            .map(|name| {
-                let b = multi.add(ProgressBar::new(0));
-                b.set_style(style.clone());
-                b.set_prefix(*name);
-                b
-            })
-            .collect();
+        let bars: Vec<ProgressBar> = [
+            "org units",
+            "institutions",
+            "practitioners",
+            "residents",
+            "primary care",
+        ]
+        .iter()
+        .map(|name| {
+            let b = multi.add(ProgressBar::new(0));
+            b.set_style(style.clone());
+            b.set_prefix(*name);
+            b
+        })
+        .collect();
         let progress = |stage: hc_demo::Stage, done: u64, total: u64| {
             let i = match stage {
                 hc_demo::Stage::OrgUnits => 0,
                 hc_demo::Stage::Institutions => 1,
                 hc_demo::Stage::Practitioners => 2,
                 hc_demo::Stage::Residents => 3,
+                hc_demo::Stage::Care => 4,
             };
             let bar = &bars[i];
             bar.set_length(total);
@@ -457,16 +464,25 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
                 bar.finish();
             }
         };
-        let report =
-            hc_demo::build(store, &hc_demo::DemoOptions { scale, seed }, &progress).await?;
+        let opts = hc_demo::DemoOptions {
+            scale,
+            seed,
+            today: hc_app::today(),
+        };
+        let report = hc_demo::build(store, &opts, &progress).await?;
         store.optimize().await?;
         println!(
-            "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents",
+            "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents, \
+             {} family-doctor teams, {} contracts, {} program enrolments, {} follow-ups",
             started.elapsed().as_secs_f64(),
             report.orgunits,
             report.institutions,
             report.practitioners,
-            report.residents
+            report.residents,
+            report.teams,
+            report.contracts,
+            report.enrolments,
+            report.followups
         );
     }
     demo_accounts(cfg, store).await?;

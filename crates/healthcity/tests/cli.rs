@@ -278,6 +278,87 @@ fn demo_builds_a_small_city_and_serves_it() {
         text(&o)
     );
 
+    // The primary-care indicators of the demo city, as the CSV contract.
+    let o = healthcity(
+        dir.path(),
+        &db,
+        &["indicators", "--year", "2025", "--today", "2026-11-23"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("indicator,org_code,org_name,numerator,denominator,value")
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let codes: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "contract_rate",
+            "key_population_contract_rate",
+            "fulfilment_rate",
+            "renewal_rate",
+            "hypertension_standardised_rate",
+            "hypertension_control_rate",
+            "diabetes_standardised_rate",
+            "diabetes_control_rate",
+            "elderly_management_rate"
+        ]
+    );
+    for r in &rows {
+        assert_eq!(r[1], "440300", "{r:?}");
+        let (n, d): (u64, u64) = (r[3].parse().unwrap(), r[4].parse().unwrap());
+        assert!(d > 0 && n <= d, "{r:?}");
+        let v: f64 = r[5].parse().unwrap();
+        assert!((v - n as f64 / d as f64).abs() < 1e-4, "{r:?}");
+    }
+    let o = healthcity(
+        dir.path(),
+        &db,
+        &[
+            "indicators",
+            "--year",
+            "2025",
+            "--level",
+            "district",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_district = json.as_array().unwrap();
+    assert_eq!(
+        by_district.len(),
+        9 * 9,
+        "nine indicators for nine districts"
+    );
+    let sum: u64 = by_district
+        .iter()
+        .filter(|r| r["indicator"] == "contract_rate")
+        .map(|r| r["denominator"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        sum.to_string(),
+        rows[0][4],
+        "the districts add up to the city"
+    );
+    let o = healthcity(
+        dir.path(),
+        &db,
+        &["indicators", "--year", "2025", "--org", "999999"],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("org unit not found"),
+        "{}",
+        text(&o)
+    );
+
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -585,7 +585,7 @@ async fn the_indicator_sql_agrees_with_the_rules() {
                     sbp: (rng.below(20) != 0)
                         .then(|| if off { 150 } else { 128 } + rng.below(15) as u16),
                     dbp: Some(80),
-                    fpg: (program == Program::Diabetes).then(|| if off { 8.2 } else { 6.1 }),
+                    fpg: (program == Program::Diabetes).then_some(if off { 8.2 } else { 6.1 }),
                     face_to_face: rng.below(8) != 0,
                     ..Visit::new(day, *birth)
                 });

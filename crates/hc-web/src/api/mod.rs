@@ -1,5 +1,5 @@
-//! The JSON API under `/api/v1`: registry resources, bulk import, login, and the OpenAPI
-//! document generated from these handlers.
+//! The JSON API under `/api/v1`: registry resources, primary care, bulk import, login, and the
+//! OpenAPI document generated from these handlers.
 
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -13,11 +13,14 @@ use crate::{ApiError, AppState};
 
 mod access;
 mod auth;
+mod care;
+mod care_dto;
 mod dto;
 mod import;
 mod openapi;
 mod registry;
 
+pub use care_dto::*;
 pub use dto::*;
 pub use openapi::ApiDoc;
 
@@ -46,6 +49,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/me/record", get(access::my_record))
         .route("/me/access-log", get(access::my_access_log))
         .route("/me/export", get(access::my_export))
+        .route("/me/care", get(care::my_care))
+        .route("/care/teams", get(care::list_teams).post(care::create_team))
+        .route("/care/teams/{id}", get(care::get_team))
+        .route("/care/teams/{id}/worklist", get(care::worklist))
+        .route("/residents/{id}/care", get(care::resident_care))
+        .route("/residents/{id}/contracts", post(care::sign_contract))
+        .route("/residents/{id}/diagnoses", post(care::add_diagnosis))
+        .route("/residents/{id}/checks", post(care::record_check))
+        .route("/contracts/{id}/end", post(care::end_contract))
+        .route("/contracts/{id}/services", post(care::record_service))
+        .route("/enrolments/{id}/followups", post(care::record_followup))
+        .route("/indicators", get(care::indicators))
+        .route("/indicators/{code}/members", get(care::indicator_members))
         .route(
             "/orgunits",
             get(registry::list_orgunits).post(registry::create_orgunit),

@@ -5,13 +5,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
-use super::{access, auth, import, registry};
+use super::{access, auth, care, import, registry};
 use crate::error::{Problem, ProblemField};
 
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "HealthCity API", description = "健康城市平台 — registry of a city's health system: org units, institutions, practitioners, residents."),
+    info(title = "HealthCity API", description = "健康城市平台 — registry of a city's health system: org units, institutions, practitioners, residents; primary care."),
     paths(
         auth::login, auth::logout, auth::me, auth::change_password,
         access::list_users, access::create_user, access::user_action, access::list_tokens, access::create_token, access::revoke_token,
@@ -21,14 +21,21 @@ use crate::error::{Problem, ProblemField};
         registry::list_practitioners, registry::create_practitioner, registry::get_practitioner, registry::update_practitioner,
         registry::list_residents, registry::create_resident, registry::get_resident, registry::update_resident,
         import::import_csv,
+        care::list_teams, care::create_team, care::get_team, care::worklist, care::resident_care, care::my_care,
+        care::sign_contract, care::end_contract, care::record_service, care::add_diagnosis, care::record_followup,
+        care::record_check, care::indicators, care::indicator_members,
     ),
     components(schemas(Problem, ProblemField, OrgUnitInput, OrgUnitOut, UnitCountsOut, InstitutionInput, InstitutionOut,
         PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut,
         PasswordInput, UserInput, UserCreatedOut, AccountOut, TokenInput, TokenOut, TokenCreatedOut, BreakGlassInput, BreakGlassOut,
-        ReviewInput, AuditOut, access::ResetOut)),
+        ReviewInput, AuditOut, access::ResetOut,
+        TeamMemberIn, TeamIn, TeamOut, TeamMemberOut, TeamViewOut, ContractIn, EndContractIn, ServiceIn, ContractOut, CreatedOut,
+        DiagnosisIn, DiagnosisCreatedOut, FollowUpIn, RecordedOut, CheckIn, TagOut, DiagnosisOut, EnrolmentOut, FollowupOut,
+        ProgramOut, CheckOut, DueOut, CareRecordOut, WorkItemOut, WorklistOut, IndicatorOut, MemberOut)),
     modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"),
-        (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"))
+        (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"),
+        (name = "care", description = "Primary care: family-doctor teams, contracts, programs, worklists, indicators"))
 )]
 pub struct ApiDoc;
 

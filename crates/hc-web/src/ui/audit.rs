@@ -23,11 +23,12 @@ use crate::AppState;
 const PER_PAGE: usize = 100;
 
 /// The actions the filter offers (`hc_app::audit::Event` codes).
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 13] = [
     "login",
     "login_failed",
     "logout",
     "read",
+    "list",
     "search",
     "export",
     "create",

@@ -95,6 +95,16 @@ impl Ctx {
         self.can(Permission::ViewResidents)
     }
 
+    /// Navigation: the family-doctor teams and worklists.
+    pub fn nav_care(&self) -> bool {
+        self.can(Permission::ViewCare)
+    }
+
+    /// Navigation: the primary-care indicators.
+    pub fn nav_indicators(&self) -> bool {
+        self.can(Permission::ViewIndicators)
+    }
+
     /// Navigation: the audit log.
     pub fn nav_audit(&self) -> bool {
         self.can(Permission::ReadAudit)
@@ -201,6 +211,8 @@ fn nav_of(path: &str) -> &'static str {
         "institutions" => "institutions",
         "residents" => "residents",
         "audit" => "audit",
+        "care" => "care",
+        "indicators" => "indicators",
         "me" => "me",
         "account" => "account",
         "admin" => "admin",

@@ -1,5 +1,6 @@
-//! `GET /me?before=`: a resident's own record in clear, who has looked at or changed it
-//! (PIPL art. 45), and the link to download it. Resident accounts only.
+//! `GET /me?before=`: a resident's own record in clear, their family-doctor contract, team and
+//! due services, who has looked at or changed the record (PIPL art. 45), and the link to
+//! download it. Resident accounts only.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -10,6 +11,7 @@ use hc_core::access::Permission;
 use serde::Deserialize;
 
 use super::audit::{cst_time, label_or_code};
+use super::care::{DueLine, MemberLine, due_lines, member_lines, term};
 use super::ctx::Ctx;
 use super::error::UiError;
 use super::fmt::{DASH, int};
@@ -34,12 +36,22 @@ struct Access {
     purpose: String,
 }
 
+/// The contract in force.
+struct MyContract {
+    team: String,
+    package: String,
+    term: String,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
     ctx: Ctx,
     name: String,
     facts: Vec<Fact>,
+    contract: Option<MyContract>,
+    members: Vec<MemberLine>,
+    due: Vec<DueLine>,
     log: Vec<Access>,
     shown: String,
     older_href: String,
@@ -109,6 +121,24 @@ async fn build(
         ),
     ];
 
+    // Primary care: the contract in force, the team's members and what is due.
+    let care = hc_app::care::care_record(store, caller, &state.care, id, ctx.today).await?;
+    let contract = care
+        .contracts
+        .iter()
+        .find(|c| c.in_force(ctx.today))
+        .map(|c| MyContract {
+            team: c.team_name.clone(),
+            package: label_or_code(ctx, "package", &c.package),
+            term: term(ctx, c),
+        });
+    let members = care
+        .team
+        .as_ref()
+        .map(|t| member_lines(ctx, &t.members))
+        .unwrap_or_default();
+    let due = due_lines(ctx, &care);
+
     let mut events =
         hc_app::audit::own_access_log(store, caller, before, PER_PAGE as u32 + 1).await?;
     let more = events.len() > PER_PAGE;
@@ -148,6 +178,9 @@ async fn build(
         ctx: ctx.clone(),
         name: r.name,
         facts,
+        contract,
+        members,
+        due,
         log,
         shown,
         older_href,

@@ -18,6 +18,12 @@
 //! | `GET /residents?id_number=&name=&under=&sex=&after=` | resident search (masked) |
 //! | `GET /residents/{id}` | one resident (in clear for roles that see identities; audited) |
 //! | `POST /residents/break-glass` | emergency access to a record outside one's jurisdiction |
+//! | `GET /residents/{id}/care?done=` | a resident's primary care: contract, key populations, diagnoses, follow-ups, due services, checks (care roles; audited) |
+//! | `POST /residents/{id}/care/{contracts,diagnoses,checks}`, `POST /residents/{id}/care/enrolments/{e}/followups` | sign a contract, add a diagnosis, record a check or a follow-up; redirect back, or the page again with the errors by the form |
+//! | `GET /care` | the family-doctor teams of one's jurisdiction (care roles) |
+//! | `GET /care/teams/{id}?date=` | a team's worklist: due this week, overdue, lost to follow-up, referrals to follow up (names masked; audited) |
+//! | `GET /indicators?year=&org=&level=` | primary-care indicators with targets; figures link to the residents behind them for roles that see residents |
+//! | `GET /indicators/{code}/members?org=&year=&meets=&after=` | the residents behind a figure, masked (audited) |
 //! | `GET /audit?actor=&resident_id=&action=&from=&to=&unreviewed=&before=` | audit log (auditors) |
 //! | `POST /audit/{id}/review` | mark a flagged event reviewed, with a note (auditors) |
 //! | `GET /admin/accounts` | accounts and API tokens, the new-account form (administrators) |
@@ -36,10 +42,12 @@ mod account;
 mod accounts;
 mod assets;
 mod audit;
+mod care;
 mod chart;
 mod ctx;
 mod error;
 mod fmt;
+mod indicators;
 mod institutions;
 mod login;
 mod me;
@@ -65,6 +73,27 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(residents::break_glass),
         )
         .route("/residents/{id}", get(residents::detail))
+        .route("/residents/{id}/care", get(care::record))
+        .route(
+            "/residents/{id}/care/contracts",
+            axum::routing::post(care::post_contract),
+        )
+        .route(
+            "/residents/{id}/care/diagnoses",
+            axum::routing::post(care::post_diagnosis),
+        )
+        .route(
+            "/residents/{id}/care/enrolments/{enrolment}/followups",
+            axum::routing::post(care::post_followup),
+        )
+        .route(
+            "/residents/{id}/care/checks",
+            axum::routing::post(care::post_check),
+        )
+        .route("/care", get(care::teams))
+        .route("/care/teams/{id}", get(care::worklist))
+        .route("/indicators", get(indicators::list))
+        .route("/indicators/{code}/members", get(indicators::members))
         .route("/audit", get(audit::list))
         .route("/audit/{id}/review", axum::routing::post(audit::review))
         .route(

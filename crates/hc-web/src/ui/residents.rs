@@ -231,6 +231,8 @@ struct DetailPage {
     full: bool,
     /// Seen through a break-the-glass grant.
     break_glass: bool,
+    /// The resident's primary care, for roles that see it.
+    care_href: String,
 }
 
 /// `GET /residents/{id}`.
@@ -327,6 +329,11 @@ async fn build_detail(ctx: &Ctx, store: &Store, id: &str) -> Result<DetailPage, 
         facts,
         full,
         break_glass,
+        care_href: if ctx.can(Permission::ViewCare) && !break_glass {
+            format!("/residents/{n}/care")
+        } else {
+            String::new()
+        },
     })
 }
 

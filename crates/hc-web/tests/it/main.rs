@@ -4,5 +4,6 @@
 
 mod access;
 mod api;
+mod care;
 mod common;
 mod ui;
