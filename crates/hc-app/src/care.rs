@@ -49,11 +49,15 @@ impl CareSettings {
 // ---------------------------------------------------------------------------------------------
 // Access.
 
-/// Whether the caller may see or change `resident_id`'s primary care; the resident's stored
-/// community comes back. Outside the registry scope the resident is not found; a caller tied
+/// Whether the caller may see or change `resident_id`'s primary care; the resident's record
+/// comes back. Outside the registry scope the resident is not found; a caller tied
 /// to one institution also needs the resident to have (had) a contract with one of its teams,
 /// or to live in its community.
-async fn care_access(store: &Store, caller: &Caller, resident_id: i64) -> Result<String, AppError> {
+async fn care_access(
+    store: &Store,
+    caller: &Caller,
+    resident_id: i64,
+) -> Result<hc_store::Stored<hc_core::model::Resident>, AppError> {
     let resident = store
         .resident(resident_id, caller.scope(), caller.principal.user_id)
         .await
@@ -79,7 +83,7 @@ async fn care_access(store: &Store, caller: &Caller, resident_id: i64) -> Result
             return Err(AppError::NotFound("resident"));
         }
     }
-    Ok(resident.record.community_code)
+    Ok(resident)
 }
 
 fn bad(field: &str, message: impl Into<String>) -> AppError {
@@ -493,7 +497,7 @@ pub async fn add_diagnosis(
     today: NaiveDate,
 ) -> Result<(i64, Option<i64>), AppError> {
     caller.require(Permission::RecordCare)?;
-    care_access(store, caller, resident_id).await?;
+    let resident = care_access(store, caller, resident_id).await?;
     let code = code.trim().to_ascii_uppercase();
     let valid = code.len() >= 3
         && code.len() <= 8
@@ -509,10 +513,6 @@ pub async fn add_diagnosis(
             format!("{diagnosed_on} is in the future"),
         ));
     }
-    let resident = store
-        .resident(resident_id, caller.scope(), caller.principal.user_id)
-        .await
-        .map_err(not_found("resident"))?;
     if diagnosed_on < resident.record.birth_date {
         return Err(bad("diagnosed_on", "before the resident's birth"));
     }
@@ -841,14 +841,15 @@ pub async fn care_record(
 ) -> Result<CareRecord, AppError> {
     let own =
         caller.principal.can(Permission::OwnRecord) && caller.scope().resident == Some(resident_id);
-    if !own {
+    let resident = if own {
+        store
+            .resident(resident_id, caller.scope(), caller.principal.user_id)
+            .await
+            .map_err(not_found("resident"))?
+    } else {
         caller.require(Permission::ViewCare)?;
-        care_access(store, caller, resident_id).await?;
-    }
-    let resident = store
-        .resident(resident_id, caller.scope(), caller.principal.user_id)
-        .await
-        .map_err(not_found("resident"))?;
+        care_access(store, caller, resident_id).await?
+    };
     let contracts = store.contracts_of(resident_id).await?;
     let team = match contracts.iter().find(|c| c.in_force(today)) {
         Some(c) => Some(TeamView {

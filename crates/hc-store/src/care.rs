@@ -541,24 +541,33 @@ impl Store {
         scope: &crate::Scope,
         institution: Option<&str>,
     ) -> Result<Vec<TeamRow>> {
-        const SQL: &str = "SELECT id, code, name, institution_code, community_code FROM care_teams \
-            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) \
-            AND ($3 IS NULL OR institution_code = $3) AND ($4 IS NULL OR institution_code = $4) ORDER BY id";
-        let root = scope.prefix();
-        let upper = root.map(crate::prefix_upper);
-        Ok(
-            on_pool!(self, p => sqlx::query_as(SQL).bind(root).bind(upper.as_deref())
-            .bind(scope.institution.as_deref()).bind(institution).fetch_all(p).await?),
-        )
+        self.teams_where(scope, institution, None).await
     }
 
     /// The team with `id`, if it lies within `scope`.
     pub async fn team(&self, id: i64, scope: &crate::Scope) -> Result<TeamRow> {
-        self.teams(scope, None)
+        self.teams_where(scope, None, Some(id))
             .await?
-            .into_iter()
-            .find(|t| t.id == id)
+            .pop()
             .ok_or(StoreError::NotFound)
+    }
+
+    async fn teams_where(
+        &self,
+        scope: &crate::Scope,
+        institution: Option<&str>,
+        id: Option<i64>,
+    ) -> Result<Vec<TeamRow>> {
+        const SQL: &str = "SELECT id, code, name, institution_code, community_code FROM care_teams \
+            WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) \
+            AND ($3 IS NULL OR institution_code = $3) AND ($4 IS NULL OR institution_code = $4) \
+            AND ($5 IS NULL OR id = $5) ORDER BY id";
+        let root = scope.prefix();
+        let upper = root.map(crate::prefix_upper);
+        Ok(
+            on_pool!(self, p => sqlx::query_as(SQL).bind(root).bind(upper.as_deref())
+            .bind(scope.institution.as_deref()).bind(institution).bind(id).fetch_all(p).await?),
+        )
     }
 
     /// The team with `id`, wherever it is (for checks that compare it with a resident).
