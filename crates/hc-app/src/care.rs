@@ -1441,17 +1441,9 @@ async fn futures_counts(
     p: &IndicatorParams,
     under: Option<&str>,
 ) -> Result<Vec<(Indicator, Vec<CommunityCount>)>, AppError> {
-    let runs = Indicator::ALL.map(|i| async move {
-        store
-            .indicator_counts(i.measure(), p, under)
-            .await
-            .map(|rows| (i, rows))
-    });
-    let results = futures::future::join_all(runs).await;
-    results
-        .into_iter()
-        .map(|r| r.map_err(AppError::from))
-        .collect()
+    let measures = Indicator::ALL.map(Indicator::measure);
+    let counts = store.indicator_counts(&measures, p, under).await?;
+    Ok(Indicator::ALL.into_iter().zip(counts).collect())
 }
 
 /// One resident behind a figure.
@@ -1485,7 +1477,7 @@ pub async fn indicator_members(
 ) -> Result<Vec<MemberView>, AppError> {
     caller.require(Permission::ViewIndicators)?;
     caller.require(Permission::ViewResidents)?;
-    let limit = i64::from(limit.clamp(1, 500));
+    let limit = limit.clamp(1, 500) as usize;
     let p = params(settings, period, today);
     let sites = store.care_sites().await?;
     let prefixes: Vec<String> = if sites.iter().any(|s| s.code == org) {
@@ -1510,17 +1502,14 @@ pub async fn indicator_members(
         let root = report_root(caller, Some(org))?;
         vec![root.unwrap_or_default()]
     };
-    let mut members = Vec::new();
-    for prefix in &prefixes {
-        let under = (!prefix.is_empty()).then_some(prefix.as_str());
-        members.extend(
-            store
-                .indicator_members(indicator.measure(), &p, under, meets, after, limit)
-                .await?,
-        );
-    }
-    members.sort_by_key(|m| m.resident_id);
-    members.truncate(limit as usize);
+    let under: Vec<&str> = prefixes
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(String::as_str)
+        .collect();
+    let members = store
+        .indicator_members(indicator.measure(), &p, &under, meets, after, limit)
+        .await?;
     caller
         .record(
             store,

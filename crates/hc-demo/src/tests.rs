@@ -434,7 +434,11 @@ async fn city_rate(
     measure: hc_store::Measure,
     params: &hc_store::IndicatorParams,
 ) -> (i64, i64, f64) {
-    let counts = store.indicator_counts(measure, params, None).await.unwrap();
+    let counts = store
+        .indicator_counts(&[measure], params, None)
+        .await
+        .unwrap();
+    let counts = counts.concat();
     let n: i64 = counts.iter().map(|c| c.numerator).sum();
     let d: i64 = counts.iter().map(|c| c.denominator).sum();
     (n, d, n as f64 / d.max(1) as f64)

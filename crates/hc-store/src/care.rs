@@ -9,6 +9,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::care_indicators::{
+    DELETE_PROGRAM_YEARS_PG, DELETE_PROGRAM_YEARS_SQLITE, REFRESH_PROGRAM_YEARS_PG,
+    REFRESH_PROGRAM_YEARS_SQLITE,
+};
 use crate::{Result, Store, StoreError, epoch_seconds, on_pool};
 
 /// Runs `$body` in a write transaction bound to `$tx`, with `$pg` telling the dialect; commits
@@ -805,6 +809,14 @@ impl Store {
                         .bind(v.next_due).bind(&v.rules_version).execute(&mut *tx).await?;
                 }
             }
+            let ids = format!("[{}]", new.enrolment_id);
+            let (delete, refresh) = if pg {
+                (DELETE_PROGRAM_YEARS_PG, REFRESH_PROGRAM_YEARS_PG)
+            } else {
+                (DELETE_PROGRAM_YEARS_SQLITE, REFRESH_PROGRAM_YEARS_SQLITE)
+            };
+            sqlx::query(delete).bind(&ids).execute(&mut *tx).await?;
+            sqlx::query(refresh).bind(&ids).execute(&mut *tx).await?;
             new_id
         }))
     }
@@ -895,9 +907,28 @@ impl Store {
     }
 
     /// Inserts follow-ups with the verdicts given (the caller judged them).
+    /// Their enrolments' `program_years` are rewritten in the same transaction.
     pub async fn insert_followups_bulk(&self, rows: &[NewFollowup]) -> Result<Vec<i64>> {
-        self.bulk(INSERT_FOLLOWUPS_SQLITE, INSERT_FOLLOWUPS_PG, json(rows)?)
-            .await
+        let mut enrolments: Vec<i64> = rows.iter().map(|r| r.enrolment_id).collect();
+        enrolments.sort_unstable();
+        enrolments.dedup();
+        let enrolments = json(&enrolments)?;
+        let rows = json(rows)?;
+        let now = epoch_seconds();
+        Ok(on_pool!(self, p => {
+            let pg = matches!(self.db, crate::Db::Postgres(_));
+            let (insert, delete, refresh) = if pg {
+                (INSERT_FOLLOWUPS_PG, DELETE_PROGRAM_YEARS_PG, REFRESH_PROGRAM_YEARS_PG)
+            } else {
+                (INSERT_FOLLOWUPS_SQLITE, DELETE_PROGRAM_YEARS_SQLITE, REFRESH_PROGRAM_YEARS_SQLITE)
+            };
+            let mut tx = p.begin().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(insert).bind(rows).bind(now).fetch_all(&mut *tx).await?;
+            sqlx::query(delete).bind(&enrolments).execute(&mut *tx).await?;
+            sqlx::query(refresh).bind(&enrolments).execute(&mut *tx).await?;
+            tx.commit().await?;
+            ids
+        }))
     }
 
     /// Inserts health checks.

@@ -1,12 +1,24 @@
-//! The primary-care indicators as SQL: for each indicator, one *member* query answers who is
-//! counted (resident, community) and whether they meet it. Counts per community and the
-//! drill-down to the residents behind a number are both built on that one query, so a figure
-//! and its list cannot disagree. hc-app rolls the community counts up the org-unit tree.
+//! The primary-care indicators. For each measure the database answers two questions, each
+//! with one index range read returning resident ids: who is counted (the *members*) and who
+//! of them meets it. The ids come back as one aggregated value per query (SQLite's
+//! `group_concat`, PostgreSQL's `array_agg`), not a row each, and are attributed to their
+//! communities here, from one read of the residents' communities: joining every counted row
+//! to `residents` in SQL costs more than all the rest at a million residents.
+//!
+//! Counts per community and the drill-down to the residents behind a number are both built
+//! from the same two sets, so a figure and its list cannot disagree. hc-app rolls the
+//! community counts up the org-unit tree.
+//!
+//! Program patients' years are read from `program_years`, which hc-store keeps in step with
+//! the follow-ups (see [`REFRESH_PROGRAM_YEARS_SQLITE`]); a period that is not a calendar
+//! year is computed from the follow-ups themselves, with window functions.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::{Result, Store, on_pool};
+use crate::{Result, Store, StoreError, on_pool};
 
 /// What an indicator query needs to know, computed by hc-app from the rules and the period.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,283 +93,772 @@ pub struct Member {
     pub meets: i64,
 }
 
-// Each member query takes the subtree as $1 (lower) and $2 (upper) and its own parameters
-// from $3 on.
-macro_rules! in_force {
-    ($c:literal, $day:literal) => {
-        concat!(
-            $c,
-            ".start_date <= ",
-            $day,
-            " AND ",
-            $c,
-            ".end_date > ",
-            $day,
-            " AND (",
-            $c,
-            ".ended_on IS NULL OR ",
-            $c,
-            ".ended_on > ",
-            $day,
-            ")"
-        )
-    };
-}
-macro_rules! subtree {
-    () => {
-        "($1 IS NULL OR (r.community_code >= $1 AND r.community_code < $2))"
-    };
-}
+// ---------------------------------------------------------------------------------------------
+// Keeping `program_years` in step with the follow-ups.
 
-// $3 as_of
-macro_rules! contract_members {
-    () => {
+macro_rules! refresh_program_years {
+    ($year:literal, $other_year:literal, $ids:literal) => {
         concat!(
-            "SELECT r.id AS resident_id, r.community_code, CAST(CASE WHEN EXISTS (SELECT 1 FROM contracts c \
-             WHERE c.resident_id = r.id AND ", in_force!("c", "$3"), ") THEN 1 ELSE 0 END AS BIGINT) AS meets \
-             FROM residents r WHERE ", subtree!()
+            "INSERT INTO program_years (enrolment_id, year, resident_id, program, visits, face_to_face, missed, \
+             pending_due, last_satisfied) \
+             SELECT w.enrolment_id, w.year, e.resident_id, e.program, COUNT(*), \
+             SUM(CASE WHEN w.face_to_face THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN w.action <> 'routine' AND w.next_visit > w.next_due THEN 1 ELSE 0 END), \
+             MAX(CASE WHEN w.action <> 'routine' AND w.next_visit IS NULL THEN w.next_due END), \
+             MAX(CASE WHEN w.classification = 'satisfied' AND (w.next_visit IS NULL OR ", $other_year, ") \
+                 THEN 1 ELSE 0 END) \
+             FROM (SELECT f.enrolment_id, ", $year, " AS year, f.visit_date, f.face_to_face, f.action, f.next_due, \
+                 f.classification, LEAD(f.visit_date) OVER (PARTITION BY f.enrolment_id ORDER BY f.visit_date) AS next_visit \
+               FROM followups f WHERE f.enrolment_id IN (", $ids, ")) w \
+             JOIN enrolments e ON e.id = w.enrolment_id \
+             GROUP BY w.enrolment_id, w.year, e.resident_id, e.program"
         )
     };
 }
 
-// $3 as_of, $4 elderly_born_by, $5 child_born_after, $6 postpartum_since
-macro_rules! key_population_members {
-    () => {
-        concat!(
-            "SELECT r.id AS resident_id, r.community_code, CAST(CASE WHEN EXISTS (SELECT 1 FROM contracts c \
-             WHERE c.resident_id = r.id AND ", in_force!("c", "$3"), ") THEN 1 ELSE 0 END AS BIGINT) AS meets \
-             FROM residents r WHERE ", subtree!(), " AND (r.birth_date <= $4 \
-             OR (r.birth_date > $5 AND r.birth_date <= $3) \
-             OR EXISTS (SELECT 1 FROM diagnoses d WHERE d.resident_id = r.id AND d.population IS NOT NULL \
-                 AND d.diagnosed_on <= $3 AND (d.resolved_on IS NULL OR d.resolved_on > $3)) \
-             OR EXISTS (SELECT 1 FROM pregnancies g WHERE g.resident_id = r.id AND g.registered_on <= $3 \
-                 AND (g.ended_on IS NULL OR g.ended_on >= $6)) \
-             OR EXISTS (SELECT 1 FROM disabilities x WHERE x.resident_id = r.id AND x.registered_on <= $3))"
-        )
+/// Deletes the `program_years` of the enrolments in the JSON array `$1`.
+pub(crate) const DELETE_PROGRAM_YEARS_SQLITE: &str =
+    "DELETE FROM program_years WHERE enrolment_id IN (SELECT value FROM json_each($1))";
+/// [`DELETE_PROGRAM_YEARS_SQLITE`] for PostgreSQL.
+pub(crate) const DELETE_PROGRAM_YEARS_PG: &str = "DELETE FROM program_years WHERE enrolment_id IN \
+     (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))";
+/// Writes the `program_years` of the enrolments in the JSON array `$1` from their follow-ups
+/// (after [`DELETE_PROGRAM_YEARS_SQLITE`], in the transaction that changed them). A required
+/// re-visit is missed when the next visit came after its due date; with no next visit yet,
+/// its due date is kept as `pending_due` and the reader decides against its own today.
+pub(crate) const REFRESH_PROGRAM_YEARS_SQLITE: &str = refresh_program_years!(
+    "CAST(substr(f.visit_date, 1, 4) AS INTEGER)",
+    "substr(w.next_visit, 1, 4) <> substr(w.visit_date, 1, 4)",
+    "SELECT value FROM json_each($1)"
+);
+/// [`REFRESH_PROGRAM_YEARS_SQLITE`] for PostgreSQL.
+pub(crate) const REFRESH_PROGRAM_YEARS_PG: &str = refresh_program_years!(
+    "CAST(EXTRACT(YEAR FROM f.visit_date) AS INTEGER)",
+    "EXTRACT(YEAR FROM w.next_visit) <> w.year",
+    "SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)"
+);
+
+// ---------------------------------------------------------------------------------------------
+// The measures' sets.
+
+/// A query returning resident ids as one aggregated value; `x` is the id column.
+struct Ids {
+    sqlite: &'static str,
+    pg: &'static str,
+}
+
+macro_rules! ids {
+    ($inner:expr) => {
+        Ids {
+            sqlite: concat!("SELECT group_concat(x) FROM (", $inner, ")"),
+            pg: concat!("SELECT array_agg(x) FROM (", $inner, ") s"),
+        }
     };
 }
 
-// $3 as_of, $4 from, $5 basic, $6 personalised
-macro_rules! fulfilment_members {
-    () => {
-        concat!(
-            "SELECT r.id AS resident_id, r.community_code, CAST(CASE WHEN (SELECT COUNT(*) FROM contract_services s \
-             WHERE s.contract_id = c.id AND s.delivered_on >= c.start_date AND s.delivered_on >= $4 \
-             AND s.delivered_on <= $3) >= CASE c.package WHEN 'basic' THEN $5 ELSE $6 END THEN 1 ELSE 0 END AS BIGINT) AS meets \
-             FROM contracts c JOIN residents r ON r.id = c.resident_id WHERE ", subtree!(), " AND ", in_force!("c", "$3")
-        )
-    };
+/// A bound parameter.
+#[derive(Debug, Clone, Copy)]
+enum Arg {
+    Date(NaiveDate),
+    Int(i64),
+    Text(&'static str),
 }
 
-// $3 from, $4 the last day (period end or today)
-macro_rules! renewal_members {
-    () => {
-        concat!(
-            "SELECT r.id AS resident_id, r.community_code, CAST(CASE WHEN EXISTS (SELECT 1 FROM contracts n \
-             WHERE n.previous_id = c.id AND n.kind = 'renewal') THEN 1 ELSE 0 END AS BIGINT) AS meets \
-             FROM contracts c JOIN residents r ON r.id = c.resident_id WHERE ", subtree!(),
-            " AND c.ended_on IS NULL AND c.end_date >= $3 AND c.end_date <= $4"
-        )
-    };
-}
+// Each query numbers its own parameters from $1, in the order of its `Arg`s.
 
-// $3 from, $4 to, $5 revisit_until, $6 today, $7 program; then the verdict, which differs.
-macro_rules! program_members {
+/// Residents with a contract in force on $1 (one contract at most each).
+const IN_FORCE: Ids = ids!(
+    "SELECT resident_id AS x FROM contracts WHERE end_date > $1 AND start_date <= $1 \
+     AND (ended_on IS NULL OR ended_on > $1)"
+);
+/// Key-population residents on $1: born by $2 (elderly) or after $3 (young children), with a
+/// diagnosis implying a key population, pregnant or postpartum (ended on or after $4), or
+/// disabled. A resident can come more than once.
+const KEY_POPULATION: Ids = ids!(
+    "SELECT id AS x FROM residents WHERE birth_date <= $2 \
+     UNION ALL SELECT id FROM residents WHERE birth_date > $3 AND birth_date <= $1 \
+     UNION ALL SELECT resident_id FROM diagnoses WHERE population IS NOT NULL AND diagnosed_on <= $1 \
+         AND (resolved_on IS NULL OR resolved_on > $1) \
+     UNION ALL SELECT resident_id FROM pregnancies WHERE registered_on <= $1 \
+         AND (ended_on IS NULL OR ended_on >= $4) \
+     UNION ALL SELECT resident_id FROM disabilities WHERE registered_on <= $1"
+);
+/// The contracts each service delivered from $1 to $2 was delivered under, once per service
+/// (a service is always delivered within its contract's term: hc-app checks it).
+const SERVICES: Ids = ids!(
+    "SELECT contract_id AS x FROM contract_services WHERE delivered_on >= $1 AND delivered_on <= $2"
+);
+/// The contracts in force on $1: ids, residents and whether personalised, as three aligned lists.
+const IN_FORCE_CONTRACTS_SQLITE: &str = "SELECT group_concat(id), group_concat(resident_id), \
+     group_concat(CASE package WHEN 'basic' THEN 0 ELSE 1 END) FROM contracts \
+     WHERE end_date > $1 AND start_date <= $1 AND (ended_on IS NULL OR ended_on > $1)";
+const IN_FORCE_CONTRACTS_PG: &str = "SELECT array_agg(id), array_agg(resident_id), \
+     array_agg(CASE package WHEN 'basic' THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END) FROM contracts \
+     WHERE end_date > $1 AND start_date <= $1 AND (ended_on IS NULL OR ended_on > $1)";
+/// The residents of the contracts that ran their term from $1 to $2, once per contract.
+const ENDING: Ids = ids!(
+    "SELECT resident_id AS x FROM contracts WHERE end_date >= $1 AND end_date <= $2 AND ended_on IS NULL"
+);
+/// Those of [`ENDING`] that were renewed.
+const RENEWED: Ids = ids!(
+    "SELECT c.resident_id AS x FROM contracts c WHERE c.end_date >= $1 AND c.end_date <= $2 \
+     AND c.ended_on IS NULL AND EXISTS (SELECT 1 FROM contracts n WHERE n.previous_id = c.id AND n.kind = 'renewal')"
+);
+/// Patients under management in program $1 on $2 (enrolled by then, not ended).
+const MANAGED: Ids = ids!(
+    "SELECT resident_id AS x FROM enrolments WHERE program = $1 AND enrolled_on <= $2 \
+     AND (ended_on IS NULL OR ended_on > $2)"
+);
+/// Program $1 patients managed to the standard in year $2: at least $3 face-to-face visits
+/// and, unless $4 is 0, no required re-visit missed (one still open is missed once its due
+/// date is before today, $5).
+const STANDARDISED_YEAR: Ids = ids!(
+    "SELECT resident_id AS x FROM program_years WHERE program = $1 AND year = $2 AND face_to_face >= $3 \
+     AND ($4 = 0 OR (missed = 0 AND (pending_due IS NULL OR pending_due >= $5)))"
+);
+/// Program $1 patients whose last visit of year $2 was on target.
+const CONTROLLED_YEAR: Ids = ids!(
+    "SELECT resident_id AS x FROM program_years WHERE program = $1 AND year = $2 AND last_satisfied = 1"
+);
+
+// Any other period, from the follow-ups: $1 from, $2 to, $3 the last day a re-visit of a visit
+// in the period can fall on, $4 today, $5 program; then the verdict's own parameters.
+macro_rules! program_period {
     ($meets:literal) => {
         concat!(
-            "SELECT e.resident_id, r.community_code, CAST(CASE WHEN ", $meets, " THEN 1 ELSE 0 END AS BIGINT) AS meets \
-             FROM enrolments e JOIN residents r ON r.id = e.resident_id LEFT JOIN ( \
+            "SELECT e.resident_id AS x FROM enrolments e LEFT JOIN ( \
                SELECT y.enrolment_id, SUM(CASE WHEN y.face_to_face THEN 1 ELSE 0 END) AS f2f, \
-               SUM(CASE WHEN y.action <> 'routine' AND ((y.next_visit IS NULL AND y.next_due < $6) \
+               SUM(CASE WHEN y.action <> 'routine' AND ((y.next_visit IS NULL AND y.next_due < $4) \
                    OR y.next_visit > y.next_due) THEN 1 ELSE 0 END) AS missed, \
                MAX(CASE WHEN y.rn = 1 AND y.classification = 'satisfied' THEN 1 ELSE 0 END) AS controlled \
                FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY w.enrolment_id ORDER BY w.visit_date DESC) AS rn \
                  FROM (SELECT f.enrolment_id, f.visit_date, f.face_to_face, f.classification, f.action, f.next_due, \
                    LEAD(f.visit_date) OVER (PARTITION BY f.enrolment_id ORDER BY f.visit_date) AS next_visit \
-                   FROM followups f JOIN enrolments fe ON fe.id = f.enrolment_id AND fe.program = $7 \
-                   WHERE f.visit_date >= $3 AND f.visit_date <= $5) w \
-                 WHERE w.visit_date <= $4) y \
+                   FROM followups f JOIN enrolments fe ON fe.id = f.enrolment_id AND fe.program = $5 \
+                   WHERE f.visit_date >= $1 AND f.visit_date <= $3) w \
+                 WHERE w.visit_date <= $2) y \
                GROUP BY y.enrolment_id) s ON s.enrolment_id = e.id \
-             WHERE ", subtree!(), " AND e.program = $7 AND e.enrolled_on <= $4 \
-             AND (e.ended_on IS NULL OR e.ended_on > $4)"
+             WHERE e.program = $5 AND e.enrolled_on <= $2 AND (e.ended_on IS NULL OR e.ended_on > $2) AND ",
+            $meets
         )
     };
 }
-// $8 face_to_face_needed, $9 revisits required (0 or 1)
-macro_rules! standardised_members {
-    () => {
-        program_members!("COALESCE(s.f2f, 0) >= $8 AND ($9 = 0 OR COALESCE(s.missed, 0) = 0)")
-    };
-}
-// $8 and $9 unused by the verdict but bound: kept in the text so every program query binds alike.
-macro_rules! controlled_members {
-    () => {
-        program_members!("COALESCE(s.controlled, 0) = 1 AND $8 >= 0 AND $9 >= 0")
-    };
+/// $6 face-to-face visits needed, $7 whether re-visits are required (0 or 1).
+const STANDARDISED_PERIOD: Ids = ids!(program_period!(
+    "COALESCE(s.f2f, 0) >= $6 AND ($7 = 0 OR COALESCE(s.missed, 0) = 0)"
+));
+const CONTROLLED_PERIOD: Ids = ids!(program_period!("COALESCE(s.controlled, 0) = 1"));
+
+/// Residents born by $1.
+const BORN_BY: Ids = ids!("SELECT id AS x FROM residents WHERE birth_date <= $1");
+/// Residents with an elderly health management from $1 to $2.
+const ELDERLY_CHECKED: Ids = ids!(
+    "SELECT resident_id AS x FROM health_checks WHERE kind = 'elderly' AND check_date >= $1 AND check_date <= $2"
+);
+
+/// Who a measure counts and who of them meets it, as resident ids (unsorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Sets {
+    /// The members; `None`: every resident.
+    members: Option<Vec<i64>>,
+    /// Those who meet it (ids outside `members` are ignored).
+    meets: Vec<i64>,
+    /// Whether a resident counts once per occurrence (per contract) rather than once.
+    per_occurrence: bool,
 }
 
-// $3 as_of, $4 from, $5 elderly_born_by
-macro_rules! elderly_members {
-    () => {
-        concat!(
-            "SELECT r.id AS resident_id, r.community_code, CAST(CASE WHEN EXISTS (SELECT 1 FROM health_checks h \
-             WHERE h.resident_id = r.id AND h.kind = 'elderly' AND h.check_date >= $4 AND h.check_date <= $3) \
-             THEN 1 ELSE 0 END AS BIGINT) AS meets FROM residents r WHERE ", subtree!(), " AND r.birth_date <= $5"
-        )
-    };
+fn ids_error(what: &str) -> StoreError {
+    StoreError::Db(sqlx::Error::Decode(
+        format!("an id list held {what:?}").into(),
+    ))
 }
 
-macro_rules! counts {
-    ($members:expr) => {
-        concat!(
-            "SELECT community_code, CAST(COUNT(*) AS BIGINT) AS denominator, CAST(COALESCE(SUM(meets), 0) AS BIGINT) AS numerator FROM (",
-            $members,
-            ") m GROUP BY community_code ORDER BY community_code"
-        )
+/// Parses SQLite's `group_concat` of ids.
+fn parse_ids(list: Option<&str>) -> Result<Vec<i64>> {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return Ok(Vec::new());
     };
-}
-// The meets filter (NULL: all), the resident id to start after, and the limit, numbered by
-// the caller right after the measure's own parameters.
-macro_rules! list3 {
-    ($members:expr, $meets:literal, $after:literal, $limit:literal) => {
-        concat!(
-            "SELECT m.resident_id, r.name, m.community_code, m.meets FROM (",
-            $members,
-            ") m JOIN residents r ON r.id = m.resident_id WHERE (",
-            $meets,
-            " IS NULL OR m.meets = ",
-            $meets,
-            ") AND m.resident_id > ",
-            $after,
-            " ORDER BY m.resident_id LIMIT ",
-            $limit
-        )
-    };
+    list.split(',')
+        .map(|x| x.parse().map_err(|_| ids_error(x)))
+        .collect()
 }
 
-/// The parameters of a measure's query, from $3 on.
-enum Binds {
-    Dates(Vec<NaiveDate>),
-    DatesInts(Vec<NaiveDate>, Vec<i64>),
-    Program(Vec<NaiveDate>, &'static str, [i64; 2]),
+/// Which community each resident of a subtree lives in.
+struct Communities {
+    codes: Vec<String>,
+    /// Resident id → index into `codes`.
+    of: IdIndex,
 }
 
-fn binds(measure: Measure, p: &IndicatorParams) -> Binds {
-    let upto = p.to.min(p.as_of);
-    match measure {
-        Measure::Contract => Binds::Dates(vec![p.as_of]),
-        Measure::KeyPopulationContract => Binds::Dates(vec![
-            p.as_of,
-            p.elderly_born_by,
-            p.child_born_after,
-            p.postpartum_since,
-        ]),
-        Measure::Fulfilment => Binds::DatesInts(
-            vec![p.as_of, p.from],
-            vec![p.basic_services, p.personalised_services],
-        ),
-        Measure::Renewal => Binds::Dates(vec![p.from, upto]),
-        Measure::Standardised(program) | Measure::Controlled(program) => Binds::Program(
-            vec![p.from, p.to, p.revisit_until, p.today],
-            program,
-            [p.face_to_face_needed, i64::from(p.revisits_required)],
-        ),
-        Measure::Elderly => Binds::Dates(vec![p.as_of, p.from, p.elderly_born_by]),
+enum IdIndex {
+    /// Ids are dense (as the database hands them out): a slot per id from `base`.
+    Dense {
+        base: i64,
+        slots: Vec<u32>,
+    },
+    Sparse(HashMap<i64, u32>),
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Communities {
+    fn new(groups: Vec<(String, Vec<i64>)>) -> Communities {
+        let count: usize = groups.iter().map(|(_, ids)| ids.len()).sum();
+        let all = || groups.iter().flat_map(|(_, ids)| ids.iter().copied());
+        let (lo, hi) = (all().min().unwrap_or(0), all().max().unwrap_or(0));
+        let span = usize::try_from(hi - lo).unwrap_or(usize::MAX);
+        let of = if span <= 4 * count + 1024 {
+            let mut slots = vec![NONE; span + 1];
+            for (k, (_, ids)) in groups.iter().enumerate() {
+                for &id in ids {
+                    if let Ok(i) = usize::try_from(id - lo) {
+                        slots[i] = k as u32;
+                    }
+                }
+            }
+            IdIndex::Dense { base: lo, slots }
+        } else {
+            let mut map = HashMap::with_capacity(count);
+            for (k, (_, ids)) in groups.iter().enumerate() {
+                for &id in ids {
+                    map.insert(id, k as u32);
+                }
+            }
+            IdIndex::Sparse(map)
+        };
+        Communities {
+            codes: groups.into_iter().map(|(code, _)| code).collect(),
+            of,
+        }
+    }
+
+    /// The community (index) of resident `id`, if they live in the subtree.
+    fn of(&self, id: i64) -> Option<usize> {
+        let k = match &self.of {
+            IdIndex::Dense { base, slots } => usize::try_from(id - base)
+                .ok()
+                .and_then(|i| slots.get(i).copied())?,
+            IdIndex::Sparse(map) => map.get(&id).copied()?,
+        };
+        (k != NONE).then_some(k as usize)
+    }
+
+    /// Every resident of the subtree, by id.
+    fn everyone(&self) -> Vec<i64> {
+        match &self.of {
+            IdIndex::Dense { base, slots } => slots
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k != NONE)
+                .map(|(i, _)| base + i as i64)
+                .collect(),
+            IdIndex::Sparse(map) => {
+                let mut ids: Vec<i64> = map.keys().copied().collect();
+                ids.sort_unstable();
+                ids
+            }
+        }
     }
 }
 
-/// Runs `$sql` with the subtree binds, the measure's binds and `$extra` binds.
-macro_rules! run {
-    ($store:expr, $sql:expr, $lower:expr, $upper:expr, $binds:expr, $fetch:ident $(, $extra:expr)*) => {
-        on_pool!($store, p => {
-            let mut q = sqlx::query_as($sql).bind($lower).bind($upper);
-            match $binds {
-                Binds::Dates(d) => {
-                    for x in d { q = q.bind(x); }
-                }
-                Binds::DatesInts(d, i) => {
-                    for x in d { q = q.bind(x); }
-                    for x in i { q = q.bind(x); }
-                }
-                Binds::Program(d, program, ints) => {
-                    for x in &d[..3] { q = q.bind(*x); }
-                    q = q.bind(d[3]).bind(program);
-                    for x in ints { q = q.bind(x); }
+/// Sorts (and, unless counted per occurrence, de-duplicates) the sets.
+fn normalise(sets: &mut Sets) {
+    let per = sets.per_occurrence;
+    let tidy = |v: &mut Vec<i64>| {
+        v.sort_unstable();
+        if !per {
+            v.dedup();
+        }
+    };
+    if let Some(m) = sets.members.as_mut() {
+        tidy(m);
+    }
+    tidy(&mut sets.meets);
+}
+
+/// The counts per community of normalised `sets`.
+fn tally(communities: &Communities, sets: &Sets) -> Vec<CommunityCount> {
+    let mut den = vec![0i64; communities.codes.len()];
+    let mut num = vec![0i64; communities.codes.len()];
+    match &sets.members {
+        None => {
+            for id in communities.everyone() {
+                if let Some(k) = communities.of(id) {
+                    den[k] += 1;
                 }
             }
-            $( q = q.bind($extra); )*
-            q.$fetch(p).await?
+            for &id in &sets.meets {
+                if let Some(k) = communities.of(id) {
+                    num[k] += 1;
+                }
+            }
+        }
+        Some(members) => {
+            for &id in members {
+                if let Some(k) = communities.of(id) {
+                    den[k] += 1;
+                }
+            }
+            // Both sorted: a member meets it as many times as both lists hold it.
+            let (mut i, mut j) = (0, 0);
+            while i < members.len() && j < sets.meets.len() {
+                match members[i].cmp(&sets.meets[j]) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        if let Some(k) = communities.of(members[i]) {
+                            num[k] += 1;
+                        }
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut out: Vec<CommunityCount> = communities
+        .codes
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| den[*k] > 0)
+        .map(|(k, code)| CommunityCount {
+            community_code: code.clone(),
+            denominator: den[k],
+            numerator: num[k],
         })
+        .collect();
+    out.sort_by(|a, b| a.community_code.cmp(&b.community_code));
+    out
+}
+
+/// The members of normalised `sets` in the subtree after `after`, by id, at most `limit`,
+/// with whether each meets it; only those who do (`Some(true)`), who do not, or all.
+fn select(
+    communities: &Communities,
+    sets: &Sets,
+    meets: Option<bool>,
+    after: i64,
+    limit: usize,
+) -> Vec<(i64, usize, bool)> {
+    let everyone;
+    let members: &[i64] = match &sets.members {
+        Some(m) => m,
+        None => {
+            everyone = communities.everyone();
+            &everyone
+        }
     };
+    let mut out: Vec<(i64, usize, bool)> = Vec::new();
+    let start = members.partition_point(|&id| id <= after);
+    let mut last = None;
+    for &id in &members[start..] {
+        if out.len() >= limit {
+            break;
+        }
+        if last == Some(id) {
+            continue;
+        }
+        last = Some(id);
+        let Some(k) = communities.of(id) else {
+            continue;
+        };
+        let m = sets.meets.binary_search(&id).is_ok();
+        if meets.is_none_or(|want| want == m) {
+            out.push((id, k, m));
+        }
+    }
+    out
 }
 
 impl Store {
-    /// How many residents `measure` counts in each community of the subtree `under` (all when
-    /// `None`), and how many of them meet it.
-    pub async fn indicator_counts(
-        &self,
-        measure: Measure,
-        params: &IndicatorParams,
-        under: Option<&str>,
-    ) -> Result<Vec<CommunityCount>> {
-        let upper = under.map(crate::prefix_upper);
-        let b = binds(measure, params);
-        let sql: &'static str = match measure {
-            Measure::Contract => counts!(contract_members!()),
-            Measure::KeyPopulationContract => counts!(key_population_members!()),
-            Measure::Fulfilment => counts!(fulfilment_members!()),
-            Measure::Renewal => counts!(renewal_members!()),
-            Measure::Standardised(_) => counts!(standardised_members!()),
-            Measure::Controlled(_) => counts!(controlled_members!()),
-            Measure::Elderly => counts!(elderly_members!()),
-        };
-        Ok(run!(self, sql, under, upper.as_deref(), b, fetch_all))
+    /// Runs an id query.
+    async fn ids(&self, q: &Ids, args: Vec<Arg>) -> Result<Vec<i64>> {
+        match &self.db {
+            crate::Db::Sqlite(p) => {
+                let mut query = sqlx::query_scalar::<_, Option<String>>(q.sqlite);
+                for a in &args {
+                    query = match *a {
+                        Arg::Date(d) => query.bind(d),
+                        Arg::Int(i) => query.bind(i),
+                        Arg::Text(t) => query.bind(t),
+                    };
+                }
+                parse_ids(query.fetch_one(p).await?.as_deref())
+            }
+            crate::Db::Postgres(p) => {
+                let mut query = sqlx::query_scalar::<_, Option<Vec<i64>>>(q.pg);
+                for a in &args {
+                    query = match *a {
+                        Arg::Date(d) => query.bind(d),
+                        Arg::Int(i) => query.bind(i),
+                        Arg::Text(t) => query.bind(t),
+                    };
+                }
+                Ok(query.fetch_one(p).await?.unwrap_or_default())
+            }
+        }
     }
 
-    /// The residents `measure` counts in the subtree `under`, by id after `after`, at most
-    /// `limit`; only those who meet it (`Some(true)`), who do not (`Some(false)`), or all.
+    /// The residents of each community under `under` (every community when `None`).
+    async fn community_ids(&self, under: Option<&str>) -> Result<Vec<(String, Vec<i64>)>> {
+        const ALL_SQLITE: &str =
+            "SELECT community_code, group_concat(id) FROM residents GROUP BY community_code";
+        const UNDER_SQLITE: &str = "SELECT community_code, group_concat(id) FROM residents \
+             WHERE community_code >= $1 AND community_code < $2 GROUP BY community_code";
+        const ALL_PG: &str =
+            "SELECT community_code, array_agg(id) FROM residents GROUP BY community_code";
+        const UNDER_PG: &str = "SELECT community_code, array_agg(id) FROM residents \
+             WHERE community_code >= $1 AND community_code < $2 GROUP BY community_code";
+        let upper = under.map(crate::prefix_upper);
+        match &self.db {
+            crate::Db::Sqlite(p) => {
+                let rows: Vec<(String, Option<String>)> = match under {
+                    None => sqlx::query_as(ALL_SQLITE).fetch_all(p).await?,
+                    Some(u) => {
+                        sqlx::query_as(UNDER_SQLITE)
+                            .bind(u)
+                            .bind(upper.as_deref())
+                            .fetch_all(p)
+                            .await?
+                    }
+                };
+                rows.into_iter()
+                    .map(|(code, ids)| Ok((code, parse_ids(ids.as_deref())?)))
+                    .collect()
+            }
+            crate::Db::Postgres(p) => {
+                let rows: Vec<(String, Option<Vec<i64>>)> = match under {
+                    None => sqlx::query_as(ALL_PG).fetch_all(p).await?,
+                    Some(u) => {
+                        sqlx::query_as(UNDER_PG)
+                            .bind(u)
+                            .bind(upper.as_deref())
+                            .fetch_all(p)
+                            .await?
+                    }
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|(code, ids)| (code, ids.unwrap_or_default()))
+                    .collect())
+            }
+        }
+    }
+
+    /// The communities of the subtrees `under` (the whole city when empty).
+    async fn communities(&self, under: &[&str]) -> Result<Communities> {
+        let mut groups = Vec::new();
+        if under.is_empty() {
+            groups = self.community_ids(None).await?;
+        } else {
+            for u in under {
+                groups.extend(self.community_ids(Some(u)).await?);
+            }
+        }
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        groups.dedup_by(|a, b| a.0 == b.0);
+        Ok(Communities::new(groups))
+    }
+
+    /// The contracts in force on `as_of` that delivered their package from `from`, by resident.
+    async fn fulfilled(&self, p: &IndicatorParams) -> Result<(Vec<i64>, Vec<i64>)> {
+        type Lists = (Vec<i64>, Vec<i64>, Vec<i64>);
+        let contracts = async {
+            let lists: Lists = match &self.db {
+                crate::Db::Sqlite(pool) => {
+                    let (a, b, c): (Option<String>, Option<String>, Option<String>) =
+                        sqlx::query_as(IN_FORCE_CONTRACTS_SQLITE)
+                            .bind(p.as_of)
+                            .fetch_one(pool)
+                            .await?;
+                    (
+                        parse_ids(a.as_deref())?,
+                        parse_ids(b.as_deref())?,
+                        parse_ids(c.as_deref())?,
+                    )
+                }
+                crate::Db::Postgres(pool) => {
+                    let (a, b, c): (Option<Vec<i64>>, Option<Vec<i64>>, Option<Vec<i64>>) =
+                        sqlx::query_as(IN_FORCE_CONTRACTS_PG)
+                            .bind(p.as_of)
+                            .fetch_one(pool)
+                            .await?;
+                    (
+                        a.unwrap_or_default(),
+                        b.unwrap_or_default(),
+                        c.unwrap_or_default(),
+                    )
+                }
+            };
+            Ok::<_, StoreError>(lists)
+        };
+        let services = self.ids(&SERVICES, vec![Arg::Date(p.from), Arg::Date(p.as_of)]);
+        let ((ids, residents, personalised), mut services) =
+            futures::try_join!(contracts, services)?;
+        if ids.len() != residents.len() || ids.len() != personalised.len() {
+            return Err(ids_error("lists of different lengths"));
+        }
+        services.sort_unstable();
+        let delivered = |id: i64| {
+            services.partition_point(|&s| s <= id) - services.partition_point(|&s| s < id)
+        };
+        let meets = ids
+            .iter()
+            .zip(&residents)
+            .zip(&personalised)
+            .filter(|((id, _), personal)| {
+                let needed = if **personal == 0 {
+                    p.basic_services
+                } else {
+                    p.personalised_services
+                };
+                delivered(**id) as i64 >= needed
+            })
+            .map(|((_, r), _)| *r)
+            .collect();
+        Ok((residents, meets))
+    }
+
+    /// The sets of `measure` for `p`, normalised.
+    async fn sets(&self, measure: Measure, p: &IndicatorParams) -> Result<Sets> {
+        use Arg::{Date, Int, Text};
+        let upto = p.to.min(p.as_of);
+        let both = |members: Vec<i64>, meets: Vec<i64>| Sets {
+            members: Some(members),
+            meets,
+            per_occurrence: false,
+        };
+        let mut sets = match measure {
+            Measure::Contract => Sets {
+                members: None,
+                meets: self.ids(&IN_FORCE, vec![Date(p.as_of)]).await?,
+                per_occurrence: false,
+            },
+            Measure::KeyPopulationContract => {
+                let args = [
+                    Date(p.as_of),
+                    Date(p.elderly_born_by),
+                    Date(p.child_born_after),
+                    Date(p.postpartum_since),
+                ];
+                let (members, meets) = futures::try_join!(
+                    self.ids(&KEY_POPULATION, args.to_vec()),
+                    self.ids(&IN_FORCE, vec![Date(p.as_of)])
+                )?;
+                both(members, meets)
+            }
+            Measure::Fulfilment => {
+                let (members, meets) = self.fulfilled(p).await?;
+                both(members, meets)
+            }
+            Measure::Renewal => {
+                let args = [Date(p.from), Date(upto)];
+                let (members, meets) = futures::try_join!(
+                    self.ids(&ENDING, args.to_vec()),
+                    self.ids(&RENEWED, args.to_vec())
+                )?;
+                Sets {
+                    members: Some(members),
+                    meets,
+                    per_occurrence: true,
+                }
+            }
+            Measure::Standardised(program) | Measure::Controlled(program) => {
+                let managed = self.ids(&MANAGED, vec![Text(program), Date(p.to)]);
+                let standardised = matches!(measure, Measure::Standardised(_));
+                let year = p.from.year();
+                let calendar_year = (p.from.month(), p.from.day(), p.to.month(), p.to.day())
+                    == (1, 1, 12, 31)
+                    && p.to.year() == year;
+                let required = Int(i64::from(p.revisits_required));
+                let meets = async {
+                    match (calendar_year, standardised) {
+                        (true, true) => {
+                            let args = [
+                                Text(program),
+                                Int(i64::from(year)),
+                                Int(p.face_to_face_needed),
+                                required,
+                                Date(p.today),
+                            ];
+                            self.ids(&STANDARDISED_YEAR, args.to_vec()).await
+                        }
+                        (true, false) => {
+                            let args = [Text(program), Int(i64::from(year))];
+                            self.ids(&CONTROLLED_YEAR, args.to_vec()).await
+                        }
+                        (false, s) => {
+                            let mut args = vec![
+                                Date(p.from),
+                                Date(p.to),
+                                Date(p.revisit_until),
+                                Date(p.today),
+                                Text(program),
+                            ];
+                            if s {
+                                args.extend([Int(p.face_to_face_needed), required]);
+                            }
+                            let q = if s {
+                                &STANDARDISED_PERIOD
+                            } else {
+                                &CONTROLLED_PERIOD
+                            };
+                            self.ids(q, args.to_vec()).await
+                        }
+                    }
+                };
+                let (members, meets) = futures::try_join!(managed, meets)?;
+                both(members, meets)
+            }
+            Measure::Elderly => {
+                let (members, meets) = futures::try_join!(
+                    self.ids(&BORN_BY, vec![Date(p.elderly_born_by)]),
+                    self.ids(&ELDERLY_CHECKED, vec![Date(p.from), Date(p.as_of)])
+                )?;
+                both(members, meets)
+            }
+        };
+        normalise(&mut sets);
+        Ok(sets)
+    }
+
+    /// For each of `measures`, how many residents it counts in each community of the subtree
+    /// `under` (all when `None`), and how many of them meet it. The measures run at once.
+    pub async fn indicator_counts(
+        &self,
+        measures: &[Measure],
+        params: &IndicatorParams,
+        under: Option<&str>,
+    ) -> Result<Vec<Vec<CommunityCount>>> {
+        let under: Vec<&str> = under.into_iter().collect();
+        let sets = futures::future::try_join_all(measures.iter().map(|m| self.sets(*m, params)));
+        let (communities, sets) = futures::try_join!(self.communities(&under), sets)?;
+        Ok(sets.iter().map(|s| tally(&communities, s)).collect())
+    }
+
+    /// The residents `measure` counts in the subtrees `under` (all when empty), by id after
+    /// `after`, at most `limit`; only those who meet it (`Some(true)`), who do not
+    /// (`Some(false)`), or all. Built from the same sets as the counts.
     pub async fn indicator_members(
         &self,
         measure: Measure,
         params: &IndicatorParams,
-        under: Option<&str>,
+        under: &[&str],
         meets: Option<bool>,
         after: i64,
-        limit: i64,
+        limit: usize,
     ) -> Result<Vec<Member>> {
-        let upper = under.map(crate::prefix_upper);
-        let b = binds(measure, params);
-        let sql: &'static str = match measure {
-            Measure::Contract => list_sql::CONTRACT,
-            Measure::KeyPopulationContract => list_sql::KEY_POPULATION,
-            Measure::Fulfilment => list_sql::FULFILMENT,
-            Measure::Renewal => list_sql::RENEWAL,
-            Measure::Standardised(_) => list_sql::STANDARDISED,
-            Measure::Controlled(_) => list_sql::CONTROLLED,
-            Measure::Elderly => list_sql::ELDERLY,
-        };
-        Ok(run!(
-            self,
-            sql,
-            under,
-            upper.as_deref(),
-            b,
-            fetch_all,
-            meets.map(i64::from),
-            after,
-            limit
-        ))
+        const NAMES_SQLITE: &str = "SELECT id, name FROM residents \
+             WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id";
+        const NAMES_PG: &str = "SELECT id, name FROM residents \
+             WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)) ORDER BY id";
+        let (communities, sets) =
+            futures::try_join!(self.communities(under), self.sets(measure, params))?;
+        let chosen = select(&communities, &sets, meets, after, limit);
+        let ids: Vec<i64> = chosen.iter().map(|c| c.0).collect();
+        let list = serde_json::to_string(&ids)
+            .map_err(|e| StoreError::Db(sqlx::Error::Encode(e.into())))?;
+        let names: Vec<(i64, String)> = on_pool!(self, p => {
+            let sql = if matches!(self.db, crate::Db::Postgres(_)) { NAMES_PG } else { NAMES_SQLITE };
+            sqlx::query_as(sql).bind(list).fetch_all(p).await?
+        });
+        let names: HashMap<i64, String> = names.into_iter().collect();
+        Ok(chosen
+            .into_iter()
+            .map(|(id, k, m)| Member {
+                resident_id: id,
+                name: names.get(&id).cloned().unwrap_or_default(),
+                community_code: communities.codes[k].clone(),
+                meets: i64::from(m),
+            })
+            .collect())
     }
 }
 
-mod list_sql {
-    //! The drill-down queries. PostgreSQL needs every parameter number up to the highest one
-    //! used, so each measure's list numbers its own three binds right after the measure's.
-    pub(super) const CONTRACT: &str = list3!(contract_members!(), "$4", "$5", "$6");
-    pub(super) const KEY_POPULATION: &str = list3!(key_population_members!(), "$7", "$8", "$9");
-    pub(super) const FULFILMENT: &str = list3!(fulfilment_members!(), "$7", "$8", "$9");
-    pub(super) const RENEWAL: &str = list3!(renewal_members!(), "$5", "$6", "$7");
-    pub(super) const STANDARDISED: &str = list3!(standardised_members!(), "$10", "$11", "$12");
-    pub(super) const CONTROLLED: &str = list3!(controlled_members!(), "$10", "$11", "$12");
-    pub(super) const ELDERLY: &str = list3!(elderly_members!(), "$6", "$7", "$8");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn city() -> Communities {
+        Communities::new(vec![
+            ("A".to_owned(), vec![1, 2, 3]),
+            ("B".to_owned(), vec![4, 5]),
+        ])
+    }
+
+    #[test]
+    fn ids_parse_and_refuse_garbage() {
+        assert_eq!(parse_ids(Some("3,1,2")).unwrap(), vec![3, 1, 2]);
+        assert_eq!(parse_ids(None).unwrap(), Vec::<i64>::new());
+        assert!(parse_ids(Some("1,x")).is_err());
+    }
+
+    #[test]
+    fn sparse_ids_are_indexed_too() {
+        let c = Communities::new(vec![("A".to_owned(), vec![1, 1_000_000_000])]);
+        assert!(matches!(c.of, IdIndex::Sparse(_)));
+        assert_eq!((c.of(1_000_000_000), c.of(2)), (Some(0), None));
+        assert_eq!(c.everyone(), vec![1, 1_000_000_000]);
+    }
+
+    #[test]
+    fn tally_counts_members_in_the_subtree_and_those_of_them_who_meet_it() {
+        // Resident 9 lives outside the subtree; 6 meets it but is not a member.
+        let mut sets = Sets {
+            members: Some(vec![5, 1, 2, 9, 2]),
+            meets: vec![2, 6, 9, 5],
+            per_occurrence: false,
+        };
+        normalise(&mut sets);
+        let counts = tally(&city(), &sets);
+        let row = |c: &str, d, n| CommunityCount {
+            community_code: c.to_owned(),
+            denominator: d,
+            numerator: n,
+        };
+        assert_eq!(counts, vec![row("A", 2, 1), row("B", 1, 1)]);
+        // Every resident.
+        let mut all = Sets {
+            members: None,
+            meets: vec![3, 3, 4],
+            per_occurrence: false,
+        };
+        normalise(&mut all);
+        assert_eq!(tally(&city(), &all), vec![row("A", 3, 1), row("B", 2, 1)]);
+        // Per contract: resident 1's two contracts ended, one was renewed.
+        let mut renewals = Sets {
+            members: Some(vec![1, 1, 4]),
+            meets: vec![1],
+            per_occurrence: true,
+        };
+        normalise(&mut renewals);
+        assert_eq!(
+            tally(&city(), &renewals),
+            vec![row("A", 2, 1), row("B", 1, 0)]
+        );
+    }
+
+    #[test]
+    fn select_pages_by_id_and_filters_on_meeting() {
+        let mut sets = Sets {
+            members: None,
+            meets: vec![2, 4],
+            per_occurrence: false,
+        };
+        normalise(&mut sets);
+        let c = city();
+        assert_eq!(
+            select(&c, &sets, None, 0, 3),
+            vec![(1, 0, false), (2, 0, true), (3, 0, false)]
+        );
+        assert_eq!(
+            select(&c, &sets, None, 3, 3),
+            vec![(4, 1, true), (5, 1, false)]
+        );
+        assert_eq!(
+            select(&c, &sets, Some(true), 0, 10),
+            vec![(2, 0, true), (4, 1, true)]
+        );
+        assert_eq!(select(&c, &sets, Some(false), 1, 1), vec![(3, 0, false)]);
+    }
 }
