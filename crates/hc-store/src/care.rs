@@ -414,11 +414,13 @@ macro_rules! enrolment_select {
     };
 }
 
-const INSERT_CONTRACTS_SQLITE: &str = "INSERT INTO contracts (resident_id, team_id, package, kind, previous_id, \
+// The SQLite bulk inserts turn each JSON row into JSONB once (a materialised CTE): reading
+// 20-odd fields from `json_each`'s `value` re-renders the row as text for every field.
+const INSERT_CONTRACTS_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO contracts (resident_id, team_id, package, kind, previous_id, \
     start_date, end_date, ended_on, end_reason, created_at, created_by) \
-    SELECT value->>'resident_id', value->>'team_id', value->>'package', value->>'kind', value->>'previous_id', \
-    value->>'start_date', value->>'end_date', value->>'ended_on', value->>'end_reason', $2, value->>'created_by' \
-    FROM json_each($1) RETURNING id";
+    SELECT v->>'resident_id', v->>'team_id', v->>'package', v->>'kind', v->>'previous_id', \
+    v->>'start_date', v->>'end_date', v->>'ended_on', v->>'end_reason', $2, v->>'created_by' \
+    FROM r RETURNING id";
 const INSERT_CONTRACTS_PG: &str = "INSERT INTO contracts (resident_id, team_id, package, kind, previous_id, \
     start_date, end_date, ended_on, end_reason, created_at, created_by) \
     SELECT x.resident_id, x.team_id, x.package, x.kind, x.previous_id, x.start_date, x.end_date, x.ended_on, \
@@ -426,49 +428,49 @@ const INSERT_CONTRACTS_PG: &str = "INSERT INTO contracts (resident_id, team_id, 
     package text, kind text, previous_id bigint, start_date date, end_date date, ended_on date, end_reason text, \
     created_by text) RETURNING id";
 
-const INSERT_SERVICES_SQLITE: &str = "INSERT INTO contract_services (contract_id, service, delivered_on, practitioner_id, note) \
-    SELECT value->>'contract_id', value->>'service', value->>'delivered_on', value->>'practitioner_id', value->>'note' \
-    FROM json_each($1) RETURNING id";
+const INSERT_SERVICES_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO contract_services (contract_id, service, delivered_on, practitioner_id, note) \
+    SELECT v->>'contract_id', v->>'service', v->>'delivered_on', v->>'practitioner_id', v->>'note' \
+    FROM r RETURNING id";
 const INSERT_SERVICES_PG: &str = "INSERT INTO contract_services (contract_id, service, delivered_on, practitioner_id, note) \
     SELECT x.contract_id, x.service, x.delivered_on, x.practitioner_id, x.note FROM jsonb_to_recordset($1::jsonb) \
     AS x(contract_id bigint, service text, delivered_on date, practitioner_id bigint, note text) RETURNING id";
 
-const INSERT_DIAGNOSES_SQLITE: &str = "INSERT INTO diagnoses (resident_id, code, population, diagnosed_on, resolved_on, created_at) \
-    SELECT value->>'resident_id', value->>'code', value->>'population', value->>'diagnosed_on', value->>'resolved_on', $2 \
-    FROM json_each($1) RETURNING id";
+const INSERT_DIAGNOSES_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO diagnoses (resident_id, code, population, diagnosed_on, resolved_on, created_at) \
+    SELECT v->>'resident_id', v->>'code', v->>'population', v->>'diagnosed_on', v->>'resolved_on', $2 \
+    FROM r RETURNING id";
 const INSERT_DIAGNOSES_PG: &str = "INSERT INTO diagnoses (resident_id, code, population, diagnosed_on, resolved_on, created_at) \
     SELECT x.resident_id, x.code, x.population, x.diagnosed_on, x.resolved_on, $2 FROM jsonb_to_recordset($1::jsonb) \
     AS x(resident_id bigint, code text, population text, diagnosed_on date, resolved_on date) RETURNING id";
 
-const INSERT_PREGNANCIES_SQLITE: &str = "INSERT INTO pregnancies (resident_id, registered_on, ended_on) \
-    SELECT value->>'resident_id', value->>'registered_on', value->>'ended_on' FROM json_each($1) RETURNING id";
+const INSERT_PREGNANCIES_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO pregnancies (resident_id, registered_on, ended_on) \
+    SELECT v->>'resident_id', v->>'registered_on', v->>'ended_on' FROM r RETURNING id";
 const INSERT_PREGNANCIES_PG: &str = "INSERT INTO pregnancies (resident_id, registered_on, ended_on) \
     SELECT x.resident_id, x.registered_on, x.ended_on FROM jsonb_to_recordset($1::jsonb) \
     AS x(resident_id bigint, registered_on date, ended_on date) RETURNING id";
 
-const INSERT_DISABILITIES_SQLITE: &str = "INSERT INTO disabilities (resident_id, certificate_no, registered_on) \
-    SELECT value->>'resident_id', value->>'certificate_no', value->>'registered_on' FROM json_each($1) RETURNING resident_id";
+const INSERT_DISABILITIES_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO disabilities (resident_id, certificate_no, registered_on) \
+    SELECT v->>'resident_id', v->>'certificate_no', v->>'registered_on' FROM r RETURNING resident_id";
 const INSERT_DISABILITIES_PG: &str = "INSERT INTO disabilities (resident_id, certificate_no, registered_on) \
     SELECT x.resident_id, x.certificate_no, x.registered_on FROM jsonb_to_recordset($1::jsonb) \
     AS x(resident_id bigint, certificate_no text, registered_on date) RETURNING resident_id";
 
-const INSERT_ENROLMENTS_SQLITE: &str = "INSERT INTO enrolments (resident_id, program, enrolled_on, diagnosis_id, created_at) \
-    SELECT value->>'resident_id', value->>'program', value->>'enrolled_on', value->>'diagnosis_id', $2 \
-    FROM json_each($1) RETURNING id";
+const INSERT_ENROLMENTS_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO enrolments (resident_id, program, enrolled_on, diagnosis_id, created_at) \
+    SELECT v->>'resident_id', v->>'program', v->>'enrolled_on', v->>'diagnosis_id', $2 \
+    FROM r RETURNING id";
 const INSERT_ENROLMENTS_PG: &str = "INSERT INTO enrolments (resident_id, program, enrolled_on, diagnosis_id, created_at) \
     SELECT x.resident_id, x.program, x.enrolled_on, x.diagnosis_id, $2 FROM jsonb_to_recordset($1::jsonb) \
     AS x(resident_id bigint, program text, enrolled_on date, diagnosis_id bigint) RETURNING id";
 
-const INSERT_FOLLOWUPS_SQLITE: &str = "INSERT INTO followups (enrolment_id, visit_date, face_to_face, sbp, dbp, fpg, \
+const INSERT_FOLLOWUPS_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO followups (enrolment_id, visit_date, face_to_face, sbp, dbp, fpg, \
     heart_rate, weight_kg, height_cm, symptoms, danger_sign, smoking_per_day, drinking_per_day, exercise_per_week, \
     salt, adherence, adverse_reaction, complication, medication, practitioner_id, classification, action, next_due, \
     rules_version, recorded_at, recorded_by) \
-    SELECT value->>'enrolment_id', value->>'visit_date', value->>'face_to_face', value->>'sbp', value->>'dbp', \
-    value->>'fpg', value->>'heart_rate', value->>'weight_kg', value->>'height_cm', value->>'symptoms', \
-    value->>'danger_sign', value->>'smoking_per_day', value->>'drinking_per_day', value->>'exercise_per_week', \
-    value->>'salt', value->>'adherence', value->>'adverse_reaction', value->>'complication', value->>'medication', \
-    value->>'practitioner_id', value->>'classification', value->>'action', value->>'next_due', \
-    value->>'rules_version', $2, value->>'recorded_by' FROM json_each($1) RETURNING id";
+    SELECT v->>'enrolment_id', v->>'visit_date', v->>'face_to_face', v->>'sbp', v->>'dbp', \
+    v->>'fpg', v->>'heart_rate', v->>'weight_kg', v->>'height_cm', v->>'symptoms', \
+    v->>'danger_sign', v->>'smoking_per_day', v->>'drinking_per_day', v->>'exercise_per_week', \
+    v->>'salt', v->>'adherence', v->>'adverse_reaction', v->>'complication', v->>'medication', \
+    v->>'practitioner_id', v->>'classification', v->>'action', v->>'next_due', \
+    v->>'rules_version', $2, v->>'recorded_by' FROM r RETURNING id";
 const INSERT_FOLLOWUPS_PG: &str = "INSERT INTO followups (enrolment_id, visit_date, face_to_face, sbp, dbp, fpg, \
     heart_rate, weight_kg, height_cm, symptoms, danger_sign, smoking_per_day, drinking_per_day, exercise_per_week, \
     salt, adherence, adverse_reaction, complication, medication, practitioner_id, classification, action, next_due, \
@@ -483,9 +485,9 @@ const INSERT_FOLLOWUPS_PG: &str = "INSERT INTO followups (enrolment_id, visit_da
     practitioner_id bigint, classification text, action text, next_due date, rules_version text, recorded_by text) \
     RETURNING id";
 
-const INSERT_CHECKS_SQLITE: &str = "INSERT INTO health_checks (resident_id, kind, check_date, self_care_score, findings, \
-    practitioner_id, recorded_at) SELECT value->>'resident_id', value->>'kind', value->>'check_date', \
-    value->>'self_care_score', value->>'findings', value->>'practitioner_id', $2 FROM json_each($1) RETURNING id";
+const INSERT_CHECKS_SQLITE: &str = "WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each($1)) INSERT INTO health_checks (resident_id, kind, check_date, self_care_score, findings, \
+    practitioner_id, recorded_at) SELECT v->>'resident_id', v->>'kind', v->>'check_date', \
+    v->>'self_care_score', v->>'findings', v->>'practitioner_id', $2 FROM r RETURNING id";
 const INSERT_CHECKS_PG: &str = "INSERT INTO health_checks (resident_id, kind, check_date, self_care_score, findings, \
     practitioner_id, recorded_at) SELECT x.resident_id, x.kind, x.check_date, x.self_care_score, x.findings, \
     x.practitioner_id, $2 FROM jsonb_to_recordset($1::jsonb) AS x(resident_id bigint, kind text, check_date date, \
@@ -565,12 +567,14 @@ impl Store {
         const SQL: &str = "SELECT id, code, name, institution_code, community_code FROM care_teams \
             WHERE ($1 IS NULL OR (community_code >= $1 AND community_code < $2)) \
             AND ($3 IS NULL OR institution_code = $3) AND ($4 IS NULL OR institution_code = $4) \
-            AND ($5 IS NULL OR id = $5) ORDER BY id";
+            AND ($5 IS NULL OR id = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM care_team_members m \
+                WHERE m.team_id = care_teams.id AND m.practitioner_id = $6)) ORDER BY id";
         let root = scope.prefix();
         let upper = root.map(crate::prefix_upper);
         Ok(
             on_pool!(self, p => sqlx::query_as(SQL).bind(root).bind(upper.as_deref())
-            .bind(scope.institution.as_deref()).bind(institution).bind(id).fetch_all(p).await?),
+            .bind(scope.institution.as_deref()).bind(institution).bind(id).bind(scope.practitioner)
+            .fetch_all(p).await?),
         )
     }
 

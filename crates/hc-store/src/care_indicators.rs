@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
 use crate::{Result, Store, StoreError, on_pool};
 
@@ -138,6 +139,34 @@ pub(crate) const REFRESH_PROGRAM_YEARS_PG: &str = refresh_program_years!(
     "SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)"
 );
 
+/// One enrolment's follow-up facts in one calendar year, as `program_years` keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct ProgramYearRow {
+    /// The enrolment.
+    pub enrolment_id: i64,
+    /// The calendar year.
+    pub year: i32,
+    /// Follow-ups in the year.
+    pub visits: i32,
+    /// Face-to-face follow-ups in the year.
+    pub face_to_face: i32,
+    /// Required re-visits whose next visit came after the due date.
+    pub missed: i32,
+    /// The due date of a required re-visit with no visit since (the enrolment's last visit).
+    pub pending_due: Option<NaiveDate>,
+    /// Whether the year's last follow-up was on target (1) or not (0).
+    pub last_satisfied: i32,
+}
+
+impl Store {
+    /// The `program_years` of enrolment `enrolment_id`, by year.
+    pub async fn program_years_of(&self, enrolment_id: i64) -> Result<Vec<ProgramYearRow>> {
+        const SQL: &str = "SELECT enrolment_id, year, visits, face_to_face, missed, pending_due, last_satisfied \
+             FROM program_years WHERE enrolment_id = $1 ORDER BY year";
+        Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(enrolment_id).fetch_all(p).await?))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The measures' sets.
 
@@ -166,11 +195,6 @@ enum Arg {
 
 // Each query numbers its own parameters from $1, in the order of its `Arg`s.
 
-/// Residents with a contract in force on $1 (one contract at most each).
-const IN_FORCE: Ids = ids!(
-    "SELECT resident_id AS x FROM contracts WHERE end_date > $1 AND start_date <= $1 \
-     AND (ended_on IS NULL OR ended_on > $1)"
-);
 /// Key-population residents on $1: born by $2 (elderly) or after $3 (young children), with a
 /// diagnosis implying a key population, pregnant or postpartum (ended on or after $4), or
 /// disabled. A resident can come more than once.
@@ -195,14 +219,17 @@ const IN_FORCE_CONTRACTS_SQLITE: &str = "SELECT group_concat(id), group_concat(r
 const IN_FORCE_CONTRACTS_PG: &str = "SELECT array_agg(id), array_agg(resident_id), \
      array_agg(CASE package WHEN 'basic' THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END) FROM contracts \
      WHERE end_date > $1 AND start_date <= $1 AND (ended_on IS NULL OR ended_on > $1)";
-/// The residents of the contracts that ran their term from $1 to $2, once per contract.
-const ENDING: Ids = ids!(
-    "SELECT resident_id AS x FROM contracts WHERE end_date >= $1 AND end_date <= $2 AND ended_on IS NULL"
-);
-/// Those of [`ENDING`] that were renewed.
+/// The contracts that ran their term from $1 to $2 (not ended early): ids and residents, as
+/// two aligned lists.
+const ENDING_SQLITE: &str = "SELECT group_concat(id), group_concat(resident_id) FROM contracts \
+     WHERE end_date >= $1 AND end_date <= $2 AND ended_on IS NULL";
+const ENDING_PG: &str = "SELECT array_agg(id), array_agg(resident_id) FROM contracts \
+     WHERE end_date >= $1 AND end_date <= $2 AND ended_on IS NULL";
+/// The contracts renewed by a renewal starting on or after $1. A contract that ran its term
+/// from $1 on can only be renewed from its end (contracts never overlap), so this holds
+/// every renewal of those [`ENDING_SQLITE`] lists.
 const RENEWED: Ids = ids!(
-    "SELECT c.resident_id AS x FROM contracts c WHERE c.end_date >= $1 AND c.end_date <= $2 \
-     AND c.ended_on IS NULL AND EXISTS (SELECT 1 FROM contracts n WHERE n.previous_id = c.id AND n.kind = 'renewal')"
+    "SELECT previous_id AS x FROM contracts WHERE kind = 'renewal' AND start_date >= $1 AND previous_id IS NOT NULL"
 );
 /// Patients under management in program $1 on $2 (enrolled by then, not ended).
 const MANAGED: Ids = ids!(
@@ -255,6 +282,18 @@ const BORN_BY: Ids = ids!("SELECT id AS x FROM residents WHERE birth_date <= $1"
 const ELDERLY_CHECKED: Ids = ids!(
     "SELECT resident_id AS x FROM health_checks WHERE kind = 'elderly' AND check_date >= $1 AND check_date <= $2"
 );
+
+/// Three aligned lists, as one query returns them.
+type Lists3<T> = (T, T, T);
+
+/// The contracts in force on a day (one at most per resident), as aligned lists.
+#[derive(Debug, Default)]
+struct InForce {
+    ids: Vec<i64>,
+    residents: Vec<i64>,
+    /// 1 for a personalised package, 0 for the basic one.
+    personalised: Vec<i64>,
+}
 
 /// Who a measure counts and who of them meets it, as resident ids (unsorted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -499,6 +538,35 @@ impl Store {
         }
     }
 
+    /// Runs a query returning two aligned id lists, with two date parameters.
+    async fn pairs(
+        &self,
+        sqlite: &'static str,
+        pg: &'static str,
+        a: Arg,
+        b: Arg,
+    ) -> Result<(Vec<i64>, Vec<i64>)> {
+        let (Arg::Date(a), Arg::Date(b)) = (a, b) else {
+            return Err(ids_error("a parameter that is not a date"));
+        };
+        let (x, y) = match &self.db {
+            crate::Db::Sqlite(p) => {
+                let (x, y): (Option<String>, Option<String>) =
+                    sqlx::query_as(sqlite).bind(a).bind(b).fetch_one(p).await?;
+                (parse_ids(x.as_deref())?, parse_ids(y.as_deref())?)
+            }
+            crate::Db::Postgres(p) => {
+                let (x, y): (Option<Vec<i64>>, Option<Vec<i64>>) =
+                    sqlx::query_as(pg).bind(a).bind(b).fetch_one(p).await?;
+                (x.unwrap_or_default(), y.unwrap_or_default())
+            }
+        };
+        if x.len() != y.len() {
+            return Err(ids_error("lists of different lengths"));
+        }
+        Ok((x, y))
+    }
+
     /// The residents of each community under `under` (every community when `None`).
     async fn community_ids(&self, under: Option<&str>) -> Result<Vec<(String, Vec<i64>)>> {
         const ALL_SQLITE: &str =
@@ -560,13 +628,16 @@ impl Store {
         Ok(Communities::new(groups))
     }
 
-    /// The contracts in force on `as_of` that delivered their package from `from`, by resident.
-    async fn fulfilled(&self, p: &IndicatorParams) -> Result<(Vec<i64>, Vec<i64>)> {
-        type Lists = (Vec<i64>, Vec<i64>, Vec<i64>);
-        let contracts = async {
-            let lists: Lists = match &self.db {
+    /// The contracts in force on `p.as_of`, read once for every measure that needs them.
+    async fn in_force<'a>(
+        &self,
+        p: &IndicatorParams,
+        once: &'a OnceCell<InForce>,
+    ) -> Result<&'a InForce> {
+        once.get_or_try_init(|| async {
+            let (ids, residents, personalised) = match &self.db {
                 crate::Db::Sqlite(pool) => {
-                    let (a, b, c): (Option<String>, Option<String>, Option<String>) =
+                    let (a, b, c): Lists3<Option<String>> =
                         sqlx::query_as(IN_FORCE_CONTRACTS_SQLITE)
                             .bind(p.as_of)
                             .fetch_one(pool)
@@ -578,11 +649,10 @@ impl Store {
                     )
                 }
                 crate::Db::Postgres(pool) => {
-                    let (a, b, c): (Option<Vec<i64>>, Option<Vec<i64>>, Option<Vec<i64>>) =
-                        sqlx::query_as(IN_FORCE_CONTRACTS_PG)
-                            .bind(p.as_of)
-                            .fetch_one(pool)
-                            .await?;
+                    let (a, b, c): Lists3<Option<Vec<i64>>> = sqlx::query_as(IN_FORCE_CONTRACTS_PG)
+                        .bind(p.as_of)
+                        .fetch_one(pool)
+                        .await?;
                     (
                         a.unwrap_or_default(),
                         b.unwrap_or_default(),
@@ -590,22 +660,39 @@ impl Store {
                     )
                 }
             };
-            Ok::<_, StoreError>(lists)
-        };
+            if ids.len() != residents.len() || ids.len() != personalised.len() {
+                return Err(ids_error("lists of different lengths"));
+            }
+            Ok(InForce {
+                ids,
+                residents,
+                personalised,
+            })
+        })
+        .await
+    }
+
+    /// The contracts in force on `as_of` that delivered their package from `from`, by resident.
+    async fn fulfilled(
+        &self,
+        p: &IndicatorParams,
+        once: &OnceCell<InForce>,
+    ) -> Result<(Vec<i64>, Vec<i64>)> {
         let services = self.ids(&SERVICES, vec![Arg::Date(p.from), Arg::Date(p.as_of)]);
-        let ((ids, residents, personalised), mut services) =
-            futures::try_join!(contracts, services)?;
-        if ids.len() != residents.len() || ids.len() != personalised.len() {
-            return Err(ids_error("lists of different lengths"));
-        }
+        let (in_force, mut services) = futures::try_join!(self.in_force(p, once), services)?;
+        let InForce {
+            ids,
+            residents,
+            personalised,
+        } = in_force;
         services.sort_unstable();
         let delivered = |id: i64| {
             services.partition_point(|&s| s <= id) - services.partition_point(|&s| s < id)
         };
         let meets = ids
             .iter()
-            .zip(&residents)
-            .zip(&personalised)
+            .zip(residents)
+            .zip(personalised)
             .filter(|((id, _), personal)| {
                 let needed = if **personal == 0 {
                     p.basic_services
@@ -616,11 +703,16 @@ impl Store {
             })
             .map(|((_, r), _)| *r)
             .collect();
-        Ok((residents, meets))
+        Ok((residents.clone(), meets))
     }
 
     /// The sets of `measure` for `p`, normalised.
-    async fn sets(&self, measure: Measure, p: &IndicatorParams) -> Result<Sets> {
+    async fn sets(
+        &self,
+        measure: Measure,
+        p: &IndicatorParams,
+        in_force: &OnceCell<InForce>,
+    ) -> Result<Sets> {
         use Arg::{Date, Int, Text};
         let upto = p.to.min(p.as_of);
         let both = |members: Vec<i64>, meets: Vec<i64>| Sets {
@@ -631,7 +723,7 @@ impl Store {
         let mut sets = match measure {
             Measure::Contract => Sets {
                 members: None,
-                meets: self.ids(&IN_FORCE, vec![Date(p.as_of)]).await?,
+                meets: self.in_force(p, in_force).await?.residents.clone(),
                 per_occurrence: false,
             },
             Measure::KeyPopulationContract => {
@@ -643,20 +735,26 @@ impl Store {
                 ];
                 let (members, meets) = futures::try_join!(
                     self.ids(&KEY_POPULATION, args.to_vec()),
-                    self.ids(&IN_FORCE, vec![Date(p.as_of)])
+                    self.in_force(p, in_force)
                 )?;
+                let meets = meets.residents.clone();
                 both(members, meets)
             }
             Measure::Fulfilment => {
-                let (members, meets) = self.fulfilled(p).await?;
+                let (members, meets) = self.fulfilled(p, in_force).await?;
                 both(members, meets)
             }
             Measure::Renewal => {
-                let args = [Date(p.from), Date(upto)];
-                let (members, meets) = futures::try_join!(
-                    self.ids(&ENDING, args.to_vec()),
-                    self.ids(&RENEWED, args.to_vec())
-                )?;
+                let ending = self.pairs(ENDING_SQLITE, ENDING_PG, Date(p.from), Date(upto));
+                let renewed = self.ids(&RENEWED, vec![Date(p.from)]);
+                let ((contracts, members), mut renewed) = futures::try_join!(ending, renewed)?;
+                renewed.sort_unstable();
+                let meets = contracts
+                    .iter()
+                    .zip(&members)
+                    .filter(|(c, _)| renewed.binary_search(c).is_ok())
+                    .map(|(_, r)| *r)
+                    .collect();
                 Sets {
                     members: Some(members),
                     meets,
@@ -731,7 +829,10 @@ impl Store {
         under: Option<&str>,
     ) -> Result<Vec<Vec<CommunityCount>>> {
         let under: Vec<&str> = under.into_iter().collect();
-        let sets = futures::future::try_join_all(measures.iter().map(|m| self.sets(*m, params)));
+        let in_force = OnceCell::new();
+        let sets = futures::future::try_join_all(
+            measures.iter().map(|m| self.sets(*m, params, &in_force)),
+        );
         let (communities, sets) = futures::try_join!(self.communities(&under), sets)?;
         Ok(sets.iter().map(|s| tally(&communities, s)).collect())
     }
@@ -752,8 +853,11 @@ impl Store {
              WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id";
         const NAMES_PG: &str = "SELECT id, name FROM residents \
              WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)) ORDER BY id";
-        let (communities, sets) =
-            futures::try_join!(self.communities(under), self.sets(measure, params))?;
+        let in_force = OnceCell::new();
+        let (communities, sets) = futures::try_join!(
+            self.communities(under),
+            self.sets(measure, params, &in_force)
+        )?;
         let chosen = select(&communities, &sets, meets, after, limit);
         let ids: Vec<i64> = chosen.iter().map(|c| c.0).collect();
         let list = serde_json::to_string(&ids)

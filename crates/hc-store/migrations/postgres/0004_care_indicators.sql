@@ -25,7 +25,7 @@ CREATE INDEX program_years_year ON program_years (program, year, face_to_face, m
 
 CREATE INDEX residents_birth ON residents (birth_date, id);
 CREATE INDEX contracts_in_force ON contracts (end_date, start_date, ended_on, resident_id, package, id);
-CREATE INDEX contracts_renewed ON contracts (previous_id, kind);
+CREATE INDEX contracts_renewal ON contracts (kind, start_date, previous_id);
 CREATE INDEX contract_services_date ON contract_services (delivered_on, contract_id);
 CREATE INDEX enrolments_managed ON enrolments (program, enrolled_on, ended_on, resident_id);
 CREATE INDEX diagnoses_key ON diagnoses (population, diagnosed_on, resolved_on, resident_id);
