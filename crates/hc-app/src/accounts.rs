@@ -130,6 +130,10 @@ pub struct NewAccount {
     pub scope_institution: Option<String>,
     /// For resident accounts: whose record it is.
     pub resident_id: Option<i64>,
+    /// For family doctors and institution staff: the practitioner whose account it is (a
+    /// family doctor then sees only the teams that practitioner belongs to). The practitioner
+    /// must work at the account's institution.
+    pub practitioner_id: Option<i64>,
 }
 
 /// What creating an account hands back once (never stored in clear).
@@ -260,6 +264,36 @@ pub async fn create_user(
         a.resident_id,
     )
     .await?;
+    let scope = match a.practitioner_id {
+        None => scope,
+        Some(id) => {
+            let field = |problem: &str| {
+                AppError::Invalid(vec![FieldError::new(
+                    "practitioner_id",
+                    format!("practitioner {id}: {problem}"),
+                )])
+            };
+            if !matches!(role, Role::FamilyDoctor | Role::InstitutionStaff) {
+                return Err(field(
+                    "only a family doctor's or institution staff's account can be a practitioner's",
+                ));
+            }
+            let Some(institution) = scope.institution.clone() else {
+                return Err(field("the account needs an institution first"));
+            };
+            let within = Scope {
+                institution: Some(institution.clone()),
+                ..Scope::default()
+            };
+            if store.practitioner(id, &within).await.is_err() {
+                return Err(field(&format!("no such practitioner at {institution}")));
+            }
+            Scope {
+                practitioner: Some(id),
+                ..scope
+            }
+        }
+    };
     let (password, one_time) = match a.password {
         Some(p) => (p, None),
         None => {
@@ -283,6 +317,7 @@ pub async fn create_user(
             scope_orgunit: scope.orgunit.as_deref(),
             scope_institution: scope.institution.as_deref(),
             resident_id: scope.resident,
+            practitioner_id: scope.practitioner,
             totp_secret: totp.as_deref(),
             must_change_password: one_time.is_some(),
         })
@@ -319,6 +354,9 @@ pub fn describe_scope(scope: &Scope) -> String {
     if let Some(r) = scope.resident {
         parts.push(format!("resident {r}"));
     }
+    if let Some(p) = scope.practitioner {
+        parts.push(format!("practitioner {p}"));
+    }
     if parts.is_empty() {
         "city".to_owned()
     } else {
@@ -332,6 +370,7 @@ pub fn scope_of(u: &UserRow) -> Scope {
         orgunit: u.scope_orgunit.clone(),
         institution: u.scope_institution.clone(),
         resident: u.resident_id,
+        practitioner: u.practitioner_id,
     }
 }
 
@@ -612,6 +651,7 @@ fn token_principal(t: &TokenRow) -> Principal {
             orgunit: t.scope_orgunit.clone(),
             institution: t.scope_institution.clone(),
             resident: None,
+            practitioner: None,
         },
         must_change_password: false,
     }

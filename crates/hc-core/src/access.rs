@@ -167,7 +167,9 @@ impl Role {
 ///
 /// * `orgunit`: the subtree of this org-unit code (a district sees only its district);
 /// * `institution`: only this institution and its practitioners;
-/// * `resident`: only this resident's own record (resident accounts).
+/// * `resident`: only this resident's own record (resident accounts);
+/// * `practitioner`: the account is this practitioner's, and sees only the family-doctor
+///   teams they belong to (and those teams' worklists).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     /// Root of the visible org-unit subtree.
@@ -176,6 +178,9 @@ pub struct Scope {
     pub institution: Option<String>,
     /// The one visible resident.
     pub resident: Option<i64>,
+    /// The practitioner the account acts as.
+    #[serde(default)]
+    pub practitioner: Option<i64>,
 }
 
 /// What a subtree filter becomes once intersected with a scope.
@@ -197,7 +202,10 @@ impl Scope {
 
     /// Whether nothing limits this scope.
     pub fn is_city(&self) -> bool {
-        self.orgunit.is_none() && self.institution.is_none() && self.resident.is_none()
+        self.orgunit.is_none()
+            && self.institution.is_none()
+            && self.resident.is_none()
+            && self.practitioner.is_none()
     }
 
     /// The code prefix of the subtree this scope allows, if limited.

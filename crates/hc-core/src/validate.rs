@@ -17,6 +17,10 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong, in plain words.
     pub message: String,
+    /// What is wrong in Chinese, when the producer knows it (shown on Chinese pages instead of
+    /// `message`); never serialised, so the API keeps the English `message`.
+    #[serde(skip)]
+    pub zh: Option<String>,
 }
 
 impl FieldError {
@@ -25,7 +29,14 @@ impl FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
+            zh: None,
         }
+    }
+
+    /// The error, with `zh` as its Chinese message.
+    pub fn with_zh(mut self, zh: impl Into<String>) -> Self {
+        self.zh = Some(zh.into());
+        self
     }
 }
 

@@ -26,6 +26,8 @@ pub struct UserRow {
     pub scope_institution: Option<String>,
     /// The resident a resident account belongs to.
     pub resident_id: Option<i64>,
+    /// The practitioner whose account it is.
+    pub practitioner_id: Option<i64>,
     /// Failed logins since the last success or lock.
     pub failed_logins: i32,
     /// Locked until this time (epoch seconds).
@@ -60,6 +62,8 @@ pub struct NewUser<'a> {
     pub scope_institution: Option<&'a str>,
     /// The resident a resident account belongs to.
     pub resident_id: Option<i64>,
+    /// The practitioner whose account it is.
+    pub practitioner_id: Option<i64>,
     /// Base32 TOTP secret.
     pub totp_secret: Option<&'a str>,
     /// Must change the password at the first login.
@@ -125,7 +129,7 @@ pub struct NewToken<'a> {
 macro_rules! user_cols {
     () => {
         "u.id, u.username, u.display_name, u.password_hash, u.role, u.disabled, \
-    u.scope_orgunit, u.scope_institution, u.resident_id, u.failed_logins, u.locked_until, u.totp_secret, \
+    u.scope_orgunit, u.scope_institution, u.resident_id, u.practitioner_id, u.failed_logins, u.locked_until, u.totp_secret, \
     u.must_change_password, u.password_changed_at, u.created_at, u.last_login_at"
     };
 }
@@ -136,16 +140,31 @@ macro_rules! token_cols {
 }
 
 impl Store {
+    /// Makes account `user_id` practitioner `practitioner_id`'s (or no one's).
+    pub async fn set_user_practitioner(
+        &self,
+        user_id: i64,
+        practitioner_id: Option<i64>,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE users SET practitioner_id = $2 WHERE id = $1";
+        let done = on_pool!(self, p => sqlx::query(SQL).bind(user_id).bind(practitioner_id)
+            .execute(p).await?.rows_affected());
+        if done == 0 {
+            return Err(crate::StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Creates an account and returns its id; a taken username is a conflict.
     pub async fn create_user(&self, u: &NewUser<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO users (username, display_name, password_hash, role, scope_orgunit, \
-            scope_institution, resident_id, totp_secret, must_change_password, password_changed_at, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+            scope_institution, resident_id, totp_secret, must_change_password, password_changed_at, created_at, \
+            practitioner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
         let now = epoch_seconds();
         Ok(on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(u.username).bind(u.display_name).bind(u.password_hash).bind(u.role)
             .bind(u.scope_orgunit).bind(u.scope_institution).bind(u.resident_id).bind(u.totp_secret)
-            .bind(u.must_change_password).bind(now)
+            .bind(u.must_change_password).bind(now).bind(u.practitioner_id)
             .fetch_one(p).await?))
     }
 

@@ -151,6 +151,10 @@ enum UserAction {
         /// For role resident: the resident's id.
         #[arg(long)]
         resident_id: Option<i64>,
+        /// For family doctors and institution staff: the practitioner (id) whose account it
+        /// is; a family doctor then sees only that practitioner's teams.
+        #[arg(long)]
+        practitioner_id: Option<i64>,
         /// Name shown in the UI.
         #[arg(long, default_value = "")]
         display_name: String,
@@ -546,6 +550,15 @@ async fn demo_accounts(cfg: &Config, store: &hc_store::Store) -> anyhow::Result<
         .into_iter()
         .next()
         .context("the demo community has no resident")?;
+    // The demo family doctor is the lead GP of the 社康's first team, and sees that team only.
+    let mut doctor = None;
+    for team in store.teams(&city, Some(&chc.record.code)).await? {
+        let members = store.team_members(team.id).await?;
+        if let Some(lead) = members.iter().find(|m| m.role == "gp_lead") {
+            doctor = Some(lead.practitioner_id);
+            break;
+        }
+    }
     let policy = &cfg.web.policy;
     let admin = hc_app::accounts::create_user(
         store,
@@ -580,6 +593,7 @@ async fn demo_accounts(cfg: &Config, store: &hc_store::Store) -> anyhow::Result<
         },
         hc_app::accounts::NewAccount {
             scope_institution: Some(chc.record.code.clone()),
+            practitioner_id: doctor,
             ..account("doctor", "家庭医生 刘医生", "family_doctor")
         },
         account("inspector", "卫生监督所 周监督员", "inspector"),
@@ -735,6 +749,7 @@ async fn user(
             scope,
             institution,
             resident_id,
+            practitioner_id,
             display_name,
         } => {
             let password = std::env::var("HEALTHCITY_PASSWORD")
@@ -752,6 +767,7 @@ async fn user(
                     scope_orgunit: scope,
                     scope_institution: institution,
                     resident_id,
+                    practitioner_id,
                 },
             )
             .await?;
@@ -859,6 +875,7 @@ async fn token(store: &hc_store::Store, action: TokenAction) -> anyhow::Result<(
                     orgunit: t.scope_orgunit.clone(),
                     institution: t.scope_institution.clone(),
                     resident: None,
+                    practitioner: None,
                 });
                 println!(
                     "{:<5} {:<24} {:<18} {:<30} {:<10} {:<12} {}",

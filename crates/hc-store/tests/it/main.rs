@@ -354,6 +354,7 @@ fn new_user(name: &str) -> hc_store::NewUser<'_> {
         scope_orgunit: None,
         scope_institution: None,
         resident_id: None,
+        practitioner_id: None,
         totp_secret: None,
         must_change_password: false,
     }

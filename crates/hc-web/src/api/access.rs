@@ -50,6 +50,7 @@ pub async fn create_user(
             scope_orgunit: input.scope_orgunit,
             scope_institution: input.scope_institution,
             resident_id: input.resident_id,
+            practitioner_id: input.practitioner_id,
         },
     )
     .await?;

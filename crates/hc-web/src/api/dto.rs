@@ -524,6 +524,11 @@ pub struct UserInput {
     pub scope_institution: Option<String>,
     /// For resident accounts: the resident's id.
     pub resident_id: Option<i64>,
+    /// For family doctors and institution staff: the practitioner (id, working at
+    /// `scope_institution`) whose account it is; a family doctor then sees only that
+    /// practitioner's teams.
+    #[serde(default)]
+    pub practitioner_id: Option<i64>,
 }
 
 /// A created account; the one-time password is shown only here.

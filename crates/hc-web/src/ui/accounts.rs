@@ -38,6 +38,7 @@ pub struct NewForm {
     scope_orgunit: String,
     scope_institution: String,
     resident_id: String,
+    practitioner_id: String,
 }
 
 /// The forms that carry nothing but the CSRF token.
@@ -97,6 +98,7 @@ struct Values {
     scope_orgunit: String,
     scope_institution: String,
     resident_id: String,
+    practitioner_id: String,
 }
 
 #[derive(Template)]
@@ -209,6 +211,7 @@ fn token_line(ctx: &Ctx, t: &TokenRow, now: i64) -> TokenLine {
         orgunit: t.scope_orgunit.clone(),
         institution: t.scope_institution.clone(),
         resident: None,
+        practitioner: None,
     };
     TokenLine {
         name: t.name.clone(),
@@ -349,6 +352,25 @@ pub async fn create(
         scope_orgunit: form.scope_orgunit.trim().to_owned(),
         scope_institution: form.scope_institution.trim().to_owned(),
         resident_id: form.resident_id.trim().to_owned(),
+        practitioner_id: form.practitioner_id.trim().to_owned(),
+    };
+    let practitioner_id = match shared::opt(Some(values.practitioner_id.clone())) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                let msg = ctx.tf("accounts.err_practitioner_id", &[("value", &s)]);
+                return refused(
+                    &ctx,
+                    &state,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    vec![msg],
+                    values,
+                    &role,
+                )
+                .await;
+            }
+        },
     };
     let resident_id = match shared::opt(Some(values.resident_id.clone())) {
         None => None,
@@ -376,6 +398,7 @@ pub async fn create(
         scope_orgunit: shared::opt(Some(values.scope_orgunit.clone())),
         scope_institution: shared::opt(Some(values.scope_institution.clone())),
         resident_id,
+        practitioner_id,
     };
     match hc_app::accounts::create_user(&state.store, &state.config.policy, caller, account).await {
         Ok(created) => {

@@ -92,6 +92,7 @@ impl TestApp {
                 scope_orgunit: scope.map(str::to_owned),
                 scope_institution: institution.map(str::to_owned),
                 resident_id: None,
+                practitioner_id: None,
             },
         )
         .await
