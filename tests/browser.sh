@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Renders the web UI in headless Chromium (Debian's) against a freshly built demo city and
 # checks what a person would see: Chinese by default, English on request, nothing loaded
-# from outside the server; then walks through it as the district bureau and the auditor
-# (tests/browser/flow.mjs, Node.js 20+). Screenshots land in target/browser/.
+# from outside the server; then walks through it as the district bureau, the auditor and the
+# family doctor (tests/browser/flow.mjs, Node.js 20+). Screenshots land in target/browser/.
 #   bash tests/browser.sh [path/to/healthcity]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +56,11 @@ curl -sfI "http://$ADDR/static/app.css" | grep -qi 'content-type: text/css' && e
 
 # A person's way through the UI (tests/browser/flow.mjs): log in as the district bureau,
 # search a resident and open the masked record, log out; the auditor finds that read in the
-# audit log; the audit page in English. playwright-core (pinned in package-lock.json) drives
-# Debian's Chromium; no browser is downloaded.
+# audit log; the audit page in English; the family doctor opens a team's worklist and a
+# resident's care page, records a follow-up (and has an impossible one refused), reads the
+# indicators and the residents behind one, and sees these pages in English, each checked for
+# accessibility. playwright-core (pinned in package-lock.json) drives Debian's Chromium; no
+# browser is downloaded.
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "FAIL the browser flow needs Node.js 20 or later (found: $(node --version 2>/dev/null || echo none))"; fail=1

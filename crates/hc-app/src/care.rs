@@ -6,14 +6,14 @@
 //! server, and stored with the rules' version; a late or back-dated follow-up re-judges the
 //! patient's later visits in the same transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use hc_care::{
     Action, Classification, ContractKind, FollowUp, Fulfilment, KeyPopulation, Package, Program,
     ProgramState, ResidentFacts, Rules, Standard, Tag, TeamRole, WorkStatus,
 };
-use hc_core::access::{Permission, Subtree, mask_name};
+use hc_core::access::{Permission, Scope, Subtree, mask_name};
 use hc_core::validate::FieldError;
 use hc_store::{
     CheckRow, CommunityCount, ContractRow, ContractServiceRow, DiagnosisRow, EnrolmentRow,
@@ -50,38 +50,50 @@ impl CareSettings {
 // Access.
 
 /// Whether the caller may see or change `resident_id`'s primary care; the resident's record
-/// comes back. Outside the registry scope the resident is not found; a caller tied
-/// to one institution also needs the resident to have (had) a contract with one of its teams,
-/// or to live in its community.
+/// comes back. A caller tied to one institution (a 社康) sees the residents who have (had) a
+/// contract with one of its teams, wherever they live, and those living in its community, to
+/// sign them up; anyone else sees the residents of their registry scope.
 async fn care_access(
     store: &Store,
     caller: &Caller,
     resident_id: i64,
 ) -> Result<hc_store::Stored<hc_core::model::Resident>, AppError> {
+    let scope = caller.scope();
+    let Some(inst) = &scope.institution else {
+        return store
+            .resident(resident_id, scope, caller.principal.user_id)
+            .await
+            .map_err(not_found("resident"));
+    };
+    // The team's patients live all over the district: read past the org-unit scope, then
+    // decide on the contracts and the 社康's community.
+    let wide = Scope {
+        orgunit: None,
+        ..scope.clone()
+    };
     let resident = store
-        .resident(resident_id, caller.scope(), caller.principal.user_id)
+        .resident(resident_id, &wide, caller.principal.user_id)
         .await
         .map_err(not_found("resident"))?;
-    if let Some(inst) = &caller.scope().institution {
-        let contracts = store.contracts_of(resident_id).await?;
-        let mut ok = false;
-        for c in &contracts {
-            if &store.team_unscoped(c.team_id).await?.institution_code == inst {
-                ok = true;
-                break;
-            }
-        }
-        if !ok {
-            let site = store
-                .care_sites()
-                .await?
-                .into_iter()
-                .find(|s| &s.code == inst);
-            ok = site.is_some_and(|s| s.community_code == resident.record.community_code);
-        }
-        if !ok {
-            return Err(AppError::NotFound("resident"));
-        }
+    let teams: HashSet<i64> = store
+        .teams(&Scope::city(), Some(inst))
+        .await?
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let contracted = store
+        .contracts_of(resident_id)
+        .await?
+        .iter()
+        .any(|c| teams.contains(&c.team_id));
+    let allowed = contracted
+        || store
+            .care_sites()
+            .await?
+            .iter()
+            .any(|s| &s.code == inst && s.community_code == resident.record.community_code);
+    if !allowed {
+        return Err(AppError::NotFound("resident"));
     }
     Ok(resident)
 }
@@ -287,8 +299,10 @@ pub async fn sign_contract(
     let end = input
         .end_date
         .unwrap_or_else(|| hc_care::add_months(input.start_date, 12));
-    if let Some(m) = hc_care::check_term(input.start_date, end) {
-        return Err(bad("end_date", m));
+    if let Some(k) = hc_care::term_problem(input.start_date, end) {
+        return Err(AppError::Invalid(vec![
+            FieldError::new("end_date", k.en()).with_zh(k.zh()),
+        ]));
     }
     let history = store.contracts_of(input.resident_id).await?;
     let current = history
@@ -607,8 +621,10 @@ pub struct Recorded {
     pub action: Action,
     /// When the next is due.
     pub next_due: NaiveDate,
-    /// Why, in the rules' words.
+    /// Why, in the rules' words (English).
     pub reasons: Vec<String>,
+    /// Why, as the facts the rules found (each says itself in English and Chinese).
+    pub why: Vec<hc_care::Reason>,
     /// The rules' version.
     pub rules_version: String,
 }
@@ -646,7 +662,7 @@ pub async fn record_followup(
         return Err(AppError::Invalid(
             problems
                 .into_iter()
-                .map(|p| FieldError::new(p.field, p.message))
+                .map(|p| FieldError::new(p.field, p.message).with_zh(p.kind.zh()))
                 .collect(),
         ));
     }
@@ -702,7 +718,8 @@ pub async fn record_followup(
         classification: o.classification,
         action: o.action,
         next_due: o.next_due,
-        reasons: o.reasons,
+        reasons: o.reasons.iter().map(hc_care::Reason::en).collect(),
+        why: o.reasons,
         rules_version: rules.version.clone(),
     })
 }
@@ -760,8 +777,31 @@ pub struct DueItem {
     pub due: NaiveDate,
     /// Where it stands today.
     pub status: WorkStatus,
-    /// Why.
+    /// Why (English).
     pub because: String,
+    /// Why, as a fact (says itself in English and Chinese).
+    pub why: hc_care::DueReason,
+}
+
+/// A key population a resident belongs to, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagView {
+    /// The population.
+    pub population: KeyPopulation,
+    /// Why (English), e.g. `diagnosis I10 on 2021-05-03`.
+    pub because: String,
+    /// Why, as a fact (says itself in English and Chinese).
+    pub why: hc_care::TagReason,
+}
+
+impl From<Tag> for TagView {
+    fn from(t: Tag) -> Self {
+        TagView {
+            population: t.population,
+            because: t.because.en(),
+            why: t.because,
+        }
+    }
 }
 
 /// A program enrolment with its follow-ups.
@@ -783,7 +823,7 @@ pub struct CareRecord {
     /// The team of the contract in force, with its members.
     pub team: Option<TeamView>,
     /// Key populations, each with its reason.
-    pub populations: Vec<Tag>,
+    pub populations: Vec<TagView>,
     /// Diagnoses.
     pub diagnoses: Vec<DiagnosisRow>,
     /// Programs.
@@ -816,7 +856,8 @@ fn due_items(
             program: d.service.program().map(Program::as_str),
             due: d.due,
             status: hc_care::work_status(d.due, today, settings.lost_after()),
-            because: d.because,
+            because: d.because.en(),
+            why: d.because,
         })
         .collect()
 }
@@ -878,7 +919,10 @@ pub async fn care_record(
             .collect(),
         disability: disability.is_some_and(|d| d.registered_on <= today),
     };
-    let populations = hc_care::key_populations(&facts, today);
+    let populations = hc_care::key_populations(&facts, today)
+        .into_iter()
+        .map(TagView::from)
+        .collect();
     let checks = store.checks_of(resident_id).await?;
     let mut programs = Vec::new();
     let mut states = Vec::new();
@@ -1494,11 +1538,7 @@ pub async fn indicator_members(
         }
         communities
     } else {
-        if let Some(inst) = &caller.scope().institution
-            && inst != org
-        {
-            return Err(AppError::NotFound("org unit"));
-        }
+        // Any org unit within the caller's scope (the page's default rows are of it).
         let root = report_root(caller, Some(org))?;
         vec![root.unwrap_or_default()]
     };

@@ -201,7 +201,152 @@ pub struct Outcome {
     /// When the next follow-up is due.
     pub next_due: NaiveDate,
     /// Why, in the rules' terms (e.g. `SBP 185 >= 180: danger sign`), for the record page.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+/// One reason for a follow-up's classification or action: the fact the rules found, with the
+/// measured value and the threshold it was held against. [`Reason::en`] and [`Reason::zh`]
+/// say it in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// A danger sign was recorded at the visit (危急情况).
+    DangerSign,
+    /// Systolic pressure at a danger threshold.
+    SbpDanger {
+        /// Measured, mmHg.
+        sbp: u16,
+        /// The threshold it reached, mmHg.
+        at_least: u16,
+    },
+    /// Diastolic pressure at a danger threshold.
+    DbpDanger {
+        /// Measured, mmHg.
+        dbp: u16,
+        /// The threshold it reached, mmHg.
+        at_least: u16,
+    },
+    /// Fasting glucose at the high danger threshold (diabetes).
+    FpgDangerHigh {
+        /// Measured, mmol/L.
+        fpg: f64,
+        /// The threshold it reached, mmol/L.
+        at_least: f64,
+    },
+    /// Fasting glucose at the low danger threshold (diabetes).
+    FpgDangerLow {
+        /// Measured, mmol/L.
+        fpg: f64,
+        /// The threshold it fell to, mmol/L.
+        at_most: f64,
+    },
+    /// Blood pressure not below the target.
+    BpOffTarget {
+        /// Measured systolic, mmHg.
+        sbp: u16,
+        /// Measured diastolic, mmHg.
+        dbp: u16,
+        /// Systolic target (must be below), mmHg.
+        sbp_below: u16,
+        /// Diastolic target (must be below), mmHg.
+        dbp_below: u16,
+        /// The age from which the elderly target applied, if it did.
+        elderly_from: Option<u32>,
+    },
+    /// Blood pressure (systolic and diastolic) not measured.
+    BpNotMeasured,
+    /// Fasting glucose not below the target.
+    FpgOffTarget {
+        /// Measured, mmol/L.
+        fpg: f64,
+        /// Target (must be below), mmol/L.
+        below: f64,
+    },
+    /// Fasting glucose not measured.
+    FpgNotMeasured,
+    /// A new complication (并发症).
+    NewComplication,
+    /// A known complication got worse.
+    WorseComplication,
+    /// An adverse drug reaction (药物不良反应).
+    AdverseReaction,
+    /// An adverse drug reaction that cannot be controlled.
+    UncontrollableAdverseReaction,
+    /// The second visit in a row not satisfied (unsatisfied or with an adverse reaction).
+    SecondInARow,
+}
+
+impl Reason {
+    /// The reason in English, e.g. `SBP 185 >= 180: danger sign`.
+    pub fn en(&self) -> String {
+        match self {
+            Reason::DangerSign => "danger sign recorded".to_owned(),
+            Reason::SbpDanger { sbp, at_least } => format!("SBP {sbp} >= {at_least}: danger sign"),
+            Reason::DbpDanger { dbp, at_least } => format!("DBP {dbp} >= {at_least}: danger sign"),
+            Reason::FpgDangerHigh { fpg, at_least } => {
+                format!("FPG {fpg} >= {at_least}: danger sign")
+            }
+            Reason::FpgDangerLow { fpg, at_most } => format!("FPG {fpg} <= {at_most}: danger sign"),
+            Reason::BpOffTarget {
+                sbp,
+                dbp,
+                sbp_below,
+                dbp_below,
+                elderly_from,
+            } => format!(
+                "BP {sbp}/{dbp} not below {sbp_below}/{dbp_below}{}",
+                elderly_from.map_or_else(String::new, |a| format!(" (aged {a}+)"))
+            ),
+            Reason::BpNotMeasured => "blood pressure not measured".to_owned(),
+            Reason::FpgOffTarget { fpg, below } => format!("FPG {fpg} not below {below}"),
+            Reason::FpgNotMeasured => "fasting glucose not measured".to_owned(),
+            Reason::NewComplication => "complication new".to_owned(),
+            Reason::WorseComplication => "complication worse".to_owned(),
+            Reason::AdverseReaction => "adverse drug reaction".to_owned(),
+            Reason::UncontrollableAdverseReaction => "uncontrollable adverse reaction".to_owned(),
+            Reason::SecondInARow => "second visit in a row not satisfied".to_owned(),
+        }
+    }
+
+    /// The reason in Chinese, in the terms of the national specification, e.g.
+    /// `收缩压 185 ≥ 180 mmHg：危急情况`.
+    pub fn zh(&self) -> String {
+        match self {
+            Reason::DangerSign => "记录有危急情况".to_owned(),
+            Reason::SbpDanger { sbp, at_least } => {
+                format!("收缩压 {sbp} ≥ {at_least} mmHg：危急情况")
+            }
+            Reason::DbpDanger { dbp, at_least } => {
+                format!("舒张压 {dbp} ≥ {at_least} mmHg：危急情况")
+            }
+            Reason::FpgDangerHigh { fpg, at_least } => {
+                format!("空腹血糖 {fpg} ≥ {at_least} mmol/L：危急情况")
+            }
+            Reason::FpgDangerLow { fpg, at_most } => {
+                format!("空腹血糖 {fpg} ≤ {at_most} mmol/L：危急情况")
+            }
+            Reason::BpOffTarget {
+                sbp,
+                dbp,
+                sbp_below,
+                dbp_below,
+                elderly_from,
+            } => format!(
+                "血压 {sbp}/{dbp} 未低于 {sbp_below}/{dbp_below} mmHg{}：控制不满意",
+                elderly_from.map_or_else(String::new, |a| format!("（{a} 岁及以上）"))
+            ),
+            Reason::BpNotMeasured => "未测血压：控制不满意".to_owned(),
+            Reason::FpgOffTarget { fpg, below } => {
+                format!("空腹血糖 {fpg} 未低于 {below} mmol/L：控制不满意")
+            }
+            Reason::FpgNotMeasured => "未测空腹血糖：控制不满意".to_owned(),
+            Reason::NewComplication => "出现新的并发症".to_owned(),
+            Reason::WorseComplication => "原有并发症加重".to_owned(),
+            Reason::AdverseReaction => "药物不良反应".to_owned(),
+            Reason::UncontrollableAdverseReaction => "药物不良反应难以控制".to_owned(),
+            Reason::SecondInARow => "连续两次控制不满意".to_owned(),
+        }
+    }
 }
 
 /// Blood-pressure targets: below `sbp` and below `dbp`.
@@ -296,12 +441,229 @@ impl Default for Rules {
 pub struct VisitProblem {
     /// The field (input column).
     pub field: &'static str,
-    /// What is wrong.
+    /// What is wrong, in English (`kind.en()`).
     pub message: String,
+    /// What is wrong, as facts; [`ProblemKind::en`] and [`ProblemKind::zh`] say it in words.
+    pub kind: ProblemKind,
 }
 
-fn problem(field: &'static str, message: String) -> VisitProblem {
-    VisitProblem { field, message }
+impl VisitProblem {
+    /// A problem of `field`, its message in English.
+    pub fn new(field: &'static str, kind: ProblemKind) -> Self {
+        VisitProblem {
+            field,
+            message: kind.en(),
+            kind,
+        }
+    }
+}
+
+fn problem(field: &'static str, kind: ProblemKind) -> VisitProblem {
+    VisitProblem::new(field, kind)
+}
+
+/// A unit of a plausibility range of [`ProblemKind::OutOfRange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Heart beats per minute.
+    Bpm,
+    /// Kilograms.
+    Kg,
+    /// Centimetres.
+    Cm,
+    /// Cigarettes a day.
+    Cigarettes,
+    /// Liang (50 g) of liquor a day.
+    Liang,
+    /// Exercise sessions a week.
+    Sessions,
+}
+
+impl Unit {
+    /// The unit in English.
+    pub fn en(self) -> &'static str {
+        match self {
+            Unit::Bpm => "bpm",
+            Unit::Kg => "kg",
+            Unit::Cm => "cm",
+            Unit::Cigarettes => "cigarettes",
+            Unit::Liang => "liang",
+            Unit::Sessions => "sessions",
+        }
+    }
+
+    /// The unit in Chinese.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Unit::Bpm => "次/分",
+            Unit::Kg => "kg",
+            Unit::Cm => "cm",
+            Unit::Cigarettes => "支",
+            Unit::Liang => "两",
+            Unit::Sessions => "次",
+        }
+    }
+}
+
+/// Why a value entered for care cannot be right: the fact found, with the value and the range
+/// or date it was held against. [`ProblemKind::en`] and [`ProblemKind::zh`] say it in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A systolic pressure outside the plausible range.
+    Sbp {
+        /// The value entered, mmHg.
+        sbp: u16,
+        /// The plausible range, mmHg.
+        range: (u16, u16),
+    },
+    /// A diastolic pressure outside the plausible range.
+    Dbp {
+        /// The value entered, mmHg.
+        dbp: u16,
+        /// The plausible range, mmHg.
+        range: (u16, u16),
+    },
+    /// A diastolic pressure not below the systolic one.
+    DbpNotBelowSbp {
+        /// The diastolic pressure, mmHg.
+        dbp: u16,
+        /// The systolic pressure, mmHg.
+        sbp: u16,
+    },
+    /// A fasting glucose outside the plausible range (or not a number).
+    Fpg {
+        /// The value entered, mmol/L.
+        fpg: f64,
+        /// The plausible range, mmol/L.
+        range: (f64, f64),
+    },
+    /// A visit after today.
+    InFuture {
+        /// The visit date.
+        date: NaiveDate,
+    },
+    /// A visit before the patient's birth.
+    BeforeBirth {
+        /// The visit date.
+        date: NaiveDate,
+        /// The birth date.
+        birth: NaiveDate,
+    },
+    /// A visit before the enrolment in the program.
+    BeforeEnrolment {
+        /// The visit date.
+        date: NaiveDate,
+        /// The enrolment date.
+        enrolled: NaiveDate,
+    },
+    /// A measurement or habit outside its plausible range.
+    OutOfRange {
+        /// The value entered.
+        value: f64,
+        /// The plausible range.
+        range: (f64, f64),
+        /// The unit of both.
+        unit: Unit,
+    },
+    /// A text longer than allowed.
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// A contract shorter than a year.
+    TermTooShort {
+        /// The contract's start.
+        start: NaiveDate,
+        /// The contract's end.
+        end: NaiveDate,
+        /// The earliest end allowed: a year after the start.
+        year_later: NaiveDate,
+    },
+}
+
+// Values are compared as recorded; only a NaN glucose is not equal to itself.
+impl Eq for ProblemKind {}
+
+impl ProblemKind {
+    /// The problem in English (the text of the API and of the logs).
+    pub fn en(&self) -> String {
+        match self {
+            ProblemKind::Sbp { sbp, range } => format!(
+                "{sbp} mmHg is not a systolic pressure ({}-{})",
+                range.0, range.1
+            ),
+            ProblemKind::Dbp { dbp, range } => format!(
+                "{dbp} mmHg is not a diastolic pressure ({}-{})",
+                range.0, range.1
+            ),
+            ProblemKind::DbpNotBelowSbp { dbp, sbp } => {
+                format!("{dbp} mmHg is not below the systolic {sbp} mmHg")
+            }
+            ProblemKind::Fpg { fpg, range } => format!(
+                "{fpg} mmol/L is not a fasting glucose ({}-{})",
+                range.0, range.1
+            ),
+            ProblemKind::InFuture { date } => format!("{date} is in the future"),
+            ProblemKind::BeforeBirth { date, birth } => {
+                format!("{date} is before the birth date {birth}")
+            }
+            ProblemKind::BeforeEnrolment { date, enrolled } => {
+                format!("{date} is before the enrolment in the program on {enrolled}")
+            }
+            ProblemKind::OutOfRange { value, range, unit } => {
+                let unit = unit.en();
+                format!("{value} {unit} is outside {}-{} {unit}", range.0, range.1)
+            }
+            ProblemKind::TooLong { max } => format!("longer than {max} characters"),
+            ProblemKind::TermTooShort {
+                start,
+                end,
+                year_later,
+            } => format!(
+                "a contract lasts at least a year: {start} to {end} ends before {year_later}"
+            ),
+        }
+    }
+
+    /// The problem in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            ProblemKind::Sbp { sbp, range } => {
+                format!("{sbp} mmHg 不是可能的收缩压（{}–{}）", range.0, range.1)
+            }
+            ProblemKind::Dbp { dbp, range } => {
+                format!("{dbp} mmHg 不是可能的舒张压（{}–{}）", range.0, range.1)
+            }
+            ProblemKind::DbpNotBelowSbp { dbp, sbp } => {
+                format!("舒张压 {dbp} mmHg 不低于收缩压 {sbp} mmHg")
+            }
+            ProblemKind::Fpg { fpg, range } => {
+                format!("{fpg} mmol/L 不是可能的空腹血糖（{}–{}）", range.0, range.1)
+            }
+            ProblemKind::InFuture { date } => format!("{date} 在今天之后"),
+            ProblemKind::BeforeBirth { date, birth } => {
+                format!("{date} 早于出生日期 {birth}")
+            }
+            ProblemKind::BeforeEnrolment { date, enrolled } => {
+                format!("{date} 早于入组日期 {enrolled}")
+            }
+            ProblemKind::OutOfRange { value, range, unit } => {
+                let unit = unit.zh();
+                format!(
+                    "{value} {unit} 不在 {}–{} {unit} 的范围内",
+                    range.0, range.1
+                )
+            }
+            ProblemKind::TooLong { max } => format!("超过 {max} 个字"),
+            ProblemKind::TermTooShort {
+                start,
+                end,
+                year_later,
+            } => format!("签约期至少一年：{start} 至 {end} 在 {year_later} 之前结束"),
+        }
+    }
 }
 
 /// Every implausible value of `v`: measurements outside [`Plausible`], a diastolic not below
@@ -314,10 +676,10 @@ pub fn check_visit(rules: &Rules, v: &Visit, today: NaiveDate) -> Vec<VisitProbl
     {
         out.push(problem(
             "sbp",
-            format!(
-                "{s} mmHg is not a systolic pressure ({}-{})",
-                p.sbp.0, p.sbp.1
-            ),
+            ProblemKind::Sbp {
+                sbp: s,
+                range: p.sbp,
+            },
         ));
     }
     if let Some(d) = v.dbp
@@ -325,10 +687,10 @@ pub fn check_visit(rules: &Rules, v: &Visit, today: NaiveDate) -> Vec<VisitProbl
     {
         out.push(problem(
             "dbp",
-            format!(
-                "{d} mmHg is not a diastolic pressure ({}-{})",
-                p.dbp.0, p.dbp.1
-            ),
+            ProblemKind::Dbp {
+                dbp: d,
+                range: p.dbp,
+            },
         ));
     }
     if let (Some(s), Some(d)) = (v.sbp, v.dbp)
@@ -336,7 +698,7 @@ pub fn check_visit(rules: &Rules, v: &Visit, today: NaiveDate) -> Vec<VisitProbl
     {
         out.push(problem(
             "dbp",
-            format!("{d} mmHg is not below the systolic {s} mmHg"),
+            ProblemKind::DbpNotBelowSbp { dbp: d, sbp: s },
         ));
     }
     if let Some(g) = v.fpg
@@ -344,62 +706,65 @@ pub fn check_visit(rules: &Rules, v: &Visit, today: NaiveDate) -> Vec<VisitProbl
     {
         out.push(problem(
             "fpg",
-            format!(
-                "{g} mmol/L is not a fasting glucose ({}-{})",
-                p.fpg.0, p.fpg.1
-            ),
+            ProblemKind::Fpg {
+                fpg: g,
+                range: p.fpg,
+            },
         ));
     }
     if v.date > today {
         out.push(problem(
             "visit_date",
-            format!("{} is in the future", v.date),
+            ProblemKind::InFuture { date: v.date },
         ));
     }
     if v.date < v.birth_date {
         out.push(problem(
             "visit_date",
-            format!("{} is before the birth date {}", v.date, v.birth_date),
+            ProblemKind::BeforeBirth {
+                date: v.date,
+                birth: v.birth_date,
+            },
         ));
     }
     out
 }
 
 /// Whether the visit shows a danger sign: stated, or a measurement at a danger threshold.
-fn danger(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<String>) -> bool {
+fn danger(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<Reason>) -> bool {
     let mut found = false;
     if v.danger_sign {
-        reasons.push("danger sign recorded".to_owned());
+        reasons.push(Reason::DangerSign);
         found = true;
     }
-    if let Some(s) = v.sbp.filter(|s| *s >= rules.danger_sbp_at_least) {
-        reasons.push(format!(
-            "SBP {s} >= {}: danger sign",
-            rules.danger_sbp_at_least
-        ));
+    if let Some(sbp) = v.sbp.filter(|s| *s >= rules.danger_sbp_at_least) {
+        reasons.push(Reason::SbpDanger {
+            sbp,
+            at_least: rules.danger_sbp_at_least,
+        });
         found = true;
     }
-    if let Some(d) = v.dbp.filter(|d| *d >= rules.danger_dbp_at_least) {
-        reasons.push(format!(
-            "DBP {d} >= {}: danger sign",
-            rules.danger_dbp_at_least
-        ));
+    if let Some(dbp) = v.dbp.filter(|d| *d >= rules.danger_dbp_at_least) {
+        reasons.push(Reason::DbpDanger {
+            dbp,
+            at_least: rules.danger_dbp_at_least,
+        });
         found = true;
     }
     if program == Program::Diabetes
-        && let Some(g) = v.fpg
+        && let Some(fpg) = v.fpg
     {
-        if g >= rules.danger_fpg_at_least {
-            reasons.push(format!(
-                "FPG {g} >= {}: danger sign",
-                rules.danger_fpg_at_least
-            ));
+        if fpg >= rules.danger_fpg_at_least {
+            reasons.push(Reason::FpgDangerHigh {
+                fpg,
+                at_least: rules.danger_fpg_at_least,
+            });
             found = true;
-        } else if g <= rules.danger_fpg_at_most {
-            reasons.push(format!(
-                "FPG {g} <= {}: danger sign",
-                rules.danger_fpg_at_most
-            ));
+        } else if fpg <= rules.danger_fpg_at_most {
+            reasons.push(Reason::FpgDangerLow {
+                fpg,
+                at_most: rules.danger_fpg_at_most,
+            });
             found = true;
         }
     }
@@ -407,7 +772,7 @@ fn danger(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<String>)
 }
 
 /// Whether the program's target is met; a missing measurement is not.
-fn on_target(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<String>) -> bool {
+fn on_target(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<Reason>) -> bool {
     match program {
         Program::Hypertension => {
             let elderly = v.age() >= rules.elderly_age;
@@ -418,29 +783,33 @@ fn on_target(program: Program, rules: &Rules, v: &Visit, reasons: &mut Vec<Strin
             };
             match (v.sbp, v.dbp) {
                 (Some(s), Some(d)) if s < t.sbp_below && d < t.dbp_below => true,
-                (Some(s), Some(d)) => {
-                    reasons.push(format!(
-                        "BP {s}/{d} not below {}/{}{}",
-                        t.sbp_below,
-                        t.dbp_below,
-                        if elderly { " (aged 65+)" } else { "" }
-                    ));
+                (Some(sbp), Some(dbp)) => {
+                    reasons.push(Reason::BpOffTarget {
+                        sbp,
+                        dbp,
+                        sbp_below: t.sbp_below,
+                        dbp_below: t.dbp_below,
+                        elderly_from: elderly.then_some(rules.elderly_age),
+                    });
                     false
                 }
                 _ => {
-                    reasons.push("blood pressure not measured".to_owned());
+                    reasons.push(Reason::BpNotMeasured);
                     false
                 }
             }
         }
         Program::Diabetes => match v.fpg {
             Some(g) if g < rules.fpg_below => true,
-            Some(g) => {
-                reasons.push(format!("FPG {g} not below {}", rules.fpg_below));
+            Some(fpg) => {
+                reasons.push(Reason::FpgOffTarget {
+                    fpg,
+                    below: rules.fpg_below,
+                });
                 false
             }
             None => {
-                reasons.push("fasting glucose not measured".to_owned());
+                reasons.push(Reason::FpgNotMeasured);
                 false
             }
         },
@@ -457,21 +826,18 @@ fn classify_with_reasons(
     program: Program,
     rules: &Rules,
     v: &Visit,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Reason>,
 ) -> Classification {
     let on_target = on_target(program, rules, v, reasons);
     if v.complication.is_active() {
-        reasons.push(format!(
-            "complication {}",
-            if v.complication == Complication::New {
-                "new"
-            } else {
-                "worse"
-            }
-        ));
+        reasons.push(if v.complication == Complication::New {
+            Reason::NewComplication
+        } else {
+            Reason::WorseComplication
+        });
         Classification::Complication
     } else if v.adverse_reaction != AdverseReaction::None {
-        reasons.push("adverse drug reaction".to_owned());
+        reasons.push(Reason::AdverseReaction);
         Classification::AdverseReaction
     } else if on_target {
         Classification::Satisfied
@@ -512,11 +878,11 @@ pub fn evaluate(program: Program, rules: &Rules, visits: &[Visit]) -> Vec<Outcom
             || v.adverse_reaction == AdverseReaction::Uncontrollable
         {
             if v.adverse_reaction == AdverseReaction::Uncontrollable {
-                reasons.push("uncontrollable adverse reaction".to_owned());
+                reasons.push(Reason::UncontrollableAdverseReaction);
             }
             Action::Refer
         } else if off(classification) && previous.is_some_and(off) {
-            reasons.push("second visit in a row not satisfied".to_owned());
+            reasons.push(Reason::SecondInARow);
             Action::Refer
         } else if off(classification) {
             Action::Revisit2w
@@ -774,8 +1140,108 @@ mod tests {
                 (Unsatisfied, Refer),
             ]
         );
-        assert!(out[1].reasons.iter().any(|r| r.contains("in a row")));
+        assert!(out[1].reasons.contains(&Reason::SecondInARow));
         assert_eq!(out[2].next_due, d("2026-04-20"));
+    }
+
+    /// The reasons of one outcome, in English and in Chinese.
+    fn said(o: &Outcome) -> (Vec<String>, Vec<String>) {
+        (
+            o.reasons.iter().map(Reason::en).collect(),
+            o.reasons.iter().map(Reason::zh).collect(),
+        )
+    }
+
+    #[test]
+    fn reasons_are_facts_said_in_english_and_in_chinese() {
+        let elderly = Visit {
+            birth_date: d("1950-01-01"),
+            adverse_reaction: AdverseReaction::Uncontrollable,
+            ..bp("2026-03-01", 185, 95)
+        };
+        let o = one(Hypertension, elderly);
+        assert_eq!(
+            o.reasons[0],
+            Reason::BpOffTarget {
+                sbp: 185,
+                dbp: 95,
+                sbp_below: 150,
+                dbp_below: 90,
+                elderly_from: Some(65),
+            }
+        );
+        assert_eq!(
+            said(&o),
+            (
+                vec![
+                    "BP 185/95 not below 150/90 (aged 65+)".to_owned(),
+                    "adverse drug reaction".to_owned(),
+                    "SBP 185 >= 180: danger sign".to_owned(),
+                ],
+                vec![
+                    "血压 185/95 未低于 150/90 mmHg（65 岁及以上）：控制不满意".to_owned(),
+                    "药物不良反应".to_owned(),
+                    "收缩压 185 ≥ 180 mmHg：危急情况".to_owned(),
+                ],
+            )
+        );
+        let o = one(
+            Diabetes,
+            Visit {
+                danger_sign: true,
+                complication: Complication::Worse,
+                ..glucose("2026-03-01", 16.7)
+            },
+        );
+        assert_eq!(
+            said(&o),
+            (
+                vec![
+                    "FPG 16.7 not below 7".to_owned(),
+                    "complication worse".to_owned(),
+                    "danger sign recorded".to_owned(),
+                    "FPG 16.7 >= 16.7: danger sign".to_owned(),
+                ],
+                vec![
+                    "空腹血糖 16.7 未低于 7 mmol/L：控制不满意".to_owned(),
+                    "原有并发症加重".to_owned(),
+                    "记录有危急情况".to_owned(),
+                    "空腹血糖 16.7 ≥ 16.7 mmol/L：危急情况".to_owned(),
+                ],
+            )
+        );
+        let out = evaluate(
+            Hypertension,
+            &Rules::default(),
+            &[
+                bp("2026-01-05", 150, 92),
+                Visit {
+                    dbp: None,
+                    ..bp("2026-01-19", 150, 92)
+                },
+            ],
+        );
+        assert_eq!(
+            said(&out[1]),
+            (
+                vec![
+                    "blood pressure not measured".to_owned(),
+                    "second visit in a row not satisfied".to_owned(),
+                ],
+                vec![
+                    "未测血压：控制不满意".to_owned(),
+                    "连续两次控制不满意".to_owned()
+                ],
+            )
+        );
+        assert_eq!(
+            Reason::FpgDangerLow {
+                fpg: 3.2,
+                at_most: 3.9
+            }
+            .zh(),
+            "空腹血糖 3.2 ≤ 3.9 mmol/L：危急情况"
+        );
     }
 
     #[test]
@@ -796,6 +1262,44 @@ mod tests {
         assert_eq!(names(&bp("2026-11-24", 120, 80)), ["visit_date"]);
         assert_eq!(names(&bp("1960-01-01", 120, 80)), ["visit_date"]);
         assert!(names(&bp("2026-11-23", 120, 80)).is_empty());
+    }
+
+    #[test]
+    fn implausible_values_are_said_in_english_and_chinese() {
+        let rules = Rules::default();
+        let today = d("2026-11-23");
+        let said = |v: &Visit| -> Vec<(String, String, String)> {
+            check_visit(&rules, v, today)
+                .into_iter()
+                .map(|p| {
+                    assert_eq!(p.message, p.kind.en());
+                    let shown = p.to_string();
+                    (p.message, p.kind.zh(), shown)
+                })
+                .collect()
+        };
+        let sbp = said(&bp("2026-03-01", 400, 80));
+        assert_eq!(sbp[0].0, "400 mmHg is not a systolic pressure (50-300)");
+        assert_eq!(sbp[0].1, "400 mmHg 不是可能的收缩压（50–300）");
+        assert_eq!(
+            sbp[0].2,
+            "sbp: 400 mmHg is not a systolic pressure (50-300)"
+        );
+        let dbp = said(&bp("2026-03-01", 120, 130));
+        assert_eq!(dbp[0].0, "130 mmHg is not below the systolic 120 mmHg");
+        assert_eq!(dbp[0].1, "舒张压 130 mmHg 不低于收缩压 120 mmHg");
+        let fpg = said(&glucose("2026-03-01", 0.5));
+        assert_eq!(fpg[0].0, "0.5 mmol/L is not a fasting glucose (1-50)");
+        assert_eq!(fpg[0].1, "0.5 mmol/L 不是可能的空腹血糖（1–50）");
+        let future = said(&bp("2026-12-30", 120, 80));
+        assert_eq!(future[0].0, "2026-12-30 is in the future");
+        assert_eq!(future[0].1, "2026-12-30 在今天之后");
+        let unborn = said(&bp("1960-01-01", 120, 80));
+        assert_eq!(unborn[0].1, "1960-01-01 早于出生日期 1970-06-01");
+        assert_eq!(
+            unborn[0].0,
+            "1960-01-01 is before the birth date 1970-06-01"
+        );
     }
 
     #[test]

@@ -103,7 +103,75 @@ pub struct Tag {
     /// The population.
     pub population: KeyPopulation,
     /// Why, e.g. `diagnosis I10 on 2021-05-03` or `aged 67 (born 1959-03-02)`.
-    pub because: String,
+    pub because: TagReason,
+}
+
+/// The fact on the record that puts a resident in a key population. [`TagReason::en`] and
+/// [`TagReason::zh`] say it in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum TagReason {
+    /// Old enough to be elderly.
+    Aged {
+        /// Whole years of age.
+        age: u32,
+        /// Date of birth.
+        born: NaiveDate,
+    },
+    /// An open diagnosis.
+    Diagnosis {
+        /// ICD-10 code, as recorded (trimmed).
+        code: String,
+        /// When it was made.
+        date: NaiveDate,
+    },
+    /// A pregnancy registered (建册) and not ended.
+    Pregnancy {
+        /// When it was registered.
+        registered: NaiveDate,
+    },
+    /// A delivery within the postpartum days.
+    Delivered {
+        /// Day of the delivery.
+        on: NaiveDate,
+        /// Days since.
+        days_ago: i64,
+    },
+    /// Young enough to be a child of 0–6.
+    Child {
+        /// Date of birth.
+        born: NaiveDate,
+    },
+    /// Holds a disability certificate.
+    DisabilityCertificate,
+}
+
+impl TagReason {
+    /// The fact in English, e.g. `diagnosis I10 on 2020-05-03`.
+    pub fn en(&self) -> String {
+        match self {
+            TagReason::Aged { age, born } => format!("aged {age} (born {born})"),
+            TagReason::Diagnosis { code, date } => format!("diagnosis {code} on {date}"),
+            TagReason::Pregnancy { registered } => format!("pregnancy registered on {registered}"),
+            TagReason::Delivered { on, days_ago } => {
+                format!("delivered on {on}, {days_ago} days ago")
+            }
+            TagReason::Child { born } => format!("aged 0-6 (born {born})"),
+            TagReason::DisabilityCertificate => "disability certificate".to_owned(),
+        }
+    }
+
+    /// The fact in Chinese, e.g. `诊断 I10（2020-05-03）`.
+    pub fn zh(&self) -> String {
+        match self {
+            TagReason::Aged { age, born } => format!("年龄 {age} 岁（{born} 出生）"),
+            TagReason::Diagnosis { code, date } => format!("诊断 {code}（{date}）"),
+            TagReason::Pregnancy { registered } => format!("孕产妇建册于 {registered}"),
+            TagReason::Delivered { on, days_ago } => format!("{on} 分娩，产后 {days_ago} 天"),
+            TagReason::Child { born } => format!("年龄 0-6 岁（{born} 出生）"),
+            TagReason::DisabilityCertificate => "持有残疾人证".to_owned(),
+        }
+    }
 }
 
 /// Age from which a resident is elderly (老年人, 65 岁及以上).
@@ -165,7 +233,10 @@ pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
     if let Some(a) = age.filter(|a| *a >= ELDERLY_FROM_AGE) {
         tags.push(Tag {
             population: KeyPopulation::Elderly,
-            because: format!("aged {a} (born {})", facts.birth_date),
+            because: TagReason::Aged {
+                age: a,
+                born: facts.birth_date,
+            },
         });
     }
     let mut open: Vec<&Diagnosis> = facts
@@ -184,7 +255,10 @@ pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
         if let Some(d) = hit {
             tags.push(Tag {
                 population,
-                because: format!("diagnosis {} on {}", d.code.trim(), d.date),
+                because: TagReason::Diagnosis {
+                    code: d.code.trim().to_owned(),
+                    date: d.date,
+                },
             });
         }
     }
@@ -195,7 +269,9 @@ pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
     {
         tags.push(Tag {
             population: KeyPopulation::Pregnant,
-            because: format!("pregnancy registered on {}", p.registered),
+            because: TagReason::Pregnancy {
+                registered: p.registered,
+            },
         });
     }
     if let Some(end) = facts
@@ -207,19 +283,24 @@ pub fn key_populations(facts: &ResidentFacts, today: NaiveDate) -> Vec<Tag> {
     {
         tags.push(Tag {
             population: KeyPopulation::Postpartum,
-            because: format!("delivered on {end}, {} days ago", (today - end).num_days()),
+            because: TagReason::Delivered {
+                on: end,
+                days_ago: (today - end).num_days(),
+            },
         });
     }
     if age.is_some_and(|a| a < CHILD_BELOW_AGE) && facts.birth_date <= today {
         tags.push(Tag {
             population: KeyPopulation::Child,
-            because: format!("aged 0-6 (born {})", facts.birth_date),
+            because: TagReason::Child {
+                born: facts.birth_date,
+            },
         });
     }
     if facts.disability {
         tags.push(Tag {
             population: KeyPopulation::Disability,
-            because: "disability certificate".to_owned(),
+            because: TagReason::DisabilityCertificate,
         });
     }
     tags.sort_by_key(|t| t.population);
@@ -269,10 +350,11 @@ mod tests {
             key_populations(&facts("2019-11-23"), today).is_empty(),
             "7 today"
         );
-        assert_eq!(
-            key_populations(&facts("1958-01-05"), today)[0].because,
-            "aged 68 (born 1958-01-05)"
-        );
+        let elderly = &key_populations(&facts("1958-01-05"), today)[0].because;
+        assert_eq!(elderly.en(), "aged 68 (born 1958-01-05)");
+        assert_eq!(elderly.zh(), "年龄 68 岁（1958-01-05 出生）");
+        assert_eq!(child[0].because.en(), "aged 0-6 (born 2019-11-24)");
+        assert_eq!(child[0].because.zh(), "年龄 0-6 岁（2019-11-24 出生）");
     }
 
     #[test]
@@ -291,9 +373,15 @@ mod tests {
         let tags = key_populations(&f, today);
         assert_eq!(codes(&tags), ["hypertension", "severe_mental"]);
         assert_eq!(
-            tags[0].because, "diagnosis I10 on 2020-05-03",
+            tags[0].because,
+            TagReason::Diagnosis {
+                code: "I10".into(),
+                date: d("2020-05-03")
+            },
             "the earliest"
         );
+        assert_eq!(tags[0].because.en(), "diagnosis I10 on 2020-05-03");
+        assert_eq!(tags[0].because.zh(), "诊断 I10（2020-05-03）");
         f.diagnoses.push(dx("F72", "2016-01-01", None));
         f.diagnoses.push(dx("A16", "2026-10-01", None));
         f.diagnoses.push(dx("E11", "2026-02-01", None));
@@ -310,12 +398,22 @@ mod tests {
             registered: d("2026-03-01"),
             ended: Some(d("2026-10-12")),
         }];
-        assert_eq!(codes(&key_populations(&f, d("2026-10-11"))), ["pregnant"]);
+        let before = key_populations(&f, d("2026-10-11"));
+        assert_eq!(codes(&before), ["pregnant"]);
+        assert_eq!(before[0].because.en(), "pregnancy registered on 2026-03-01");
+        assert_eq!(before[0].because.zh(), "孕产妇建册于 2026-03-01");
         let after = key_populations(&f, d("2026-11-23"));
         assert_eq!(codes(&after), ["postpartum"]);
-        assert_eq!(after[0].because, "delivered on 2026-10-12, 42 days ago");
+        assert_eq!(
+            after[0].because.en(),
+            "delivered on 2026-10-12, 42 days ago"
+        );
+        assert_eq!(after[0].because.zh(), "2026-10-12 分娩，产后 42 天");
         assert!(key_populations(&f, d("2026-11-24")).is_empty());
         f.disability = true;
-        assert_eq!(codes(&key_populations(&f, d("2026-11-24"))), ["disability"]);
+        let disabled = key_populations(&f, d("2026-11-24"));
+        assert_eq!(codes(&disabled), ["disability"]);
+        assert_eq!(disabled[0].because.en(), "disability certificate");
+        assert_eq!(disabled[0].because.zh(), "持有残疾人证");
     }
 }

@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{AdverseReaction, Complication, Rules, Visit, VisitProblem, check_visit};
+use crate::{
+    AdverseReaction, Complication, ProblemKind, Rules, Unit, Visit, VisitProblem, check_visit,
+};
 
 /// Daily salt intake, as the patient reports it (摄盐情况).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,22 +197,26 @@ pub fn check_followup(
 ) -> Vec<VisitProblem> {
     let mut out = check_visit(rules, &f.visit(birth_date), today);
     if f.visit_date < enrolled {
-        out.push(VisitProblem {
-            field: "visit_date",
-            message: format!(
-                "{} is before the enrolment in the program on {enrolled}",
-                f.visit_date
-            ),
-        });
+        out.push(VisitProblem::new(
+            "visit_date",
+            ProblemKind::BeforeEnrolment {
+                date: f.visit_date,
+                enrolled,
+            },
+        ));
     }
-    let mut range = |field: &'static str, value: Option<f64>, lo: f64, hi: f64, unit: &str| {
+    let mut range = |field: &'static str, value: Option<f64>, lo: f64, hi: f64, unit: Unit| {
         if let Some(v) = value
             && !(lo..=hi).contains(&v)
         {
-            out.push(VisitProblem {
+            out.push(VisitProblem::new(
                 field,
-                message: format!("{v} {unit} is outside {lo}-{hi} {unit}"),
-            });
+                ProblemKind::OutOfRange {
+                    value: v,
+                    range: (lo, hi),
+                    unit,
+                },
+            ));
         }
     };
     range(
@@ -218,42 +224,42 @@ pub fn check_followup(
         f.heart_rate.map(f64::from),
         20.0,
         250.0,
-        "bpm",
+        Unit::Bpm,
     );
-    range("weight_kg", f.weight_kg, 2.0, 350.0, "kg");
-    range("height_cm", f.height_cm, 40.0, 250.0, "cm");
+    range("weight_kg", f.weight_kg, 2.0, 350.0, Unit::Kg);
+    range("height_cm", f.height_cm, 40.0, 250.0, Unit::Cm);
     range(
         "smoking_per_day",
         f.smoking_per_day.map(f64::from),
         0.0,
         100.0,
-        "cigarettes",
+        Unit::Cigarettes,
     );
     range(
         "drinking_per_day",
         f.drinking_per_day.map(f64::from),
         0.0,
         40.0,
-        "liang",
+        Unit::Liang,
     );
     range(
         "exercise_per_week",
         f.exercise_per_week.map(f64::from),
         0.0,
         21.0,
-        "sessions",
+        Unit::Sessions,
     );
     if f.symptoms.chars().count() > 500 {
-        out.push(VisitProblem {
-            field: "symptoms",
-            message: "longer than 500 characters".to_owned(),
-        });
+        out.push(VisitProblem::new(
+            "symptoms",
+            ProblemKind::TooLong { max: 500 },
+        ));
     }
     if f.medication.chars().count() > 2000 {
-        out.push(VisitProblem {
-            field: "medication",
-            message: "longer than 2000 characters".to_owned(),
-        });
+        out.push(VisitProblem::new(
+            "medication",
+            ProblemKind::TooLong { max: 2000 },
+        ));
     }
     out
 }
@@ -367,10 +373,18 @@ impl Default for Fulfilment {
 }
 
 /// Why a contract's dates are refused: a term shorter than a year, or an end before the start.
+/// In English; [`term_problem`] gives the facts.
 pub fn check_term(start: NaiveDate, end: NaiveDate) -> Option<String> {
+    term_problem(start, end).map(|k| k.en())
+}
+
+/// What [`check_term`] finds, as facts ([`ProblemKind::TermTooShort`]).
+pub fn term_problem(start: NaiveDate, end: NaiveDate) -> Option<ProblemKind> {
     let year_later = crate::add_months(start, 12);
-    (end < year_later).then(|| {
-        format!("a contract lasts at least a year: {start} to {end} ends before {year_later}")
+    (end < year_later).then_some(ProblemKind::TermTooShort {
+        start,
+        end,
+        year_later,
     })
 }
 
@@ -427,6 +441,78 @@ mod tests {
         assert!(check_term(d("2026-03-01"), d("2027-03-01")).is_none());
         assert!(check_term(d("2026-03-01"), d("2027-02-28")).is_some());
         assert!(check_term(d("2024-02-29"), d("2025-02-28")).is_none());
+    }
+
+    #[test]
+    fn followup_problems_are_said_in_english_and_chinese() {
+        let f = FollowUp {
+            heart_rate: Some(300),
+            weight_kg: Some(900.0),
+            ..FollowUp::new(d("2025-01-01"))
+        };
+        let problems = check_followup(
+            &Rules::default(),
+            &f,
+            d("1950-01-01"),
+            d("2025-02-01"),
+            d("2026-11-23"),
+        );
+        let said: Vec<(&str, &str, String)> = problems
+            .iter()
+            .map(|p| (p.field, p.message.as_str(), p.kind.zh()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    "visit_date",
+                    "2025-01-01 is before the enrolment in the program on 2025-02-01",
+                    "2025-01-01 早于入组日期 2025-02-01".to_owned()
+                ),
+                (
+                    "heart_rate",
+                    "300 bpm is outside 20-250 bpm",
+                    "300 次/分 不在 20–250 次/分 的范围内".to_owned()
+                ),
+                (
+                    "weight_kg",
+                    "900 kg is outside 2-350 kg",
+                    "900 kg 不在 2–350 kg 的范围内".to_owned()
+                ),
+            ]
+        );
+        let long = FollowUp {
+            symptoms: "x".repeat(501),
+            ..FollowUp::new(d("2026-03-01"))
+        };
+        let p = &check_followup(
+            &Rules::default(),
+            &long,
+            d("1950-01-01"),
+            d("2025-02-01"),
+            d("2026-11-23"),
+        )[0];
+        assert_eq!(
+            (p.message.as_str(), p.kind.zh()),
+            ("longer than 500 characters", "超过 500 个字".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_short_contract_is_said_in_english_and_chinese() {
+        let k = term_problem(d("2026-03-01"), d("2027-02-28")).unwrap();
+        assert_eq!(
+            check_term(d("2026-03-01"), d("2027-02-28")).unwrap(),
+            "a contract lasts at least a year: 2026-03-01 to 2027-02-28 ends before 2027-03-01"
+        );
+        assert_eq!(
+            k.en(),
+            check_term(d("2026-03-01"), d("2027-02-28")).unwrap()
+        );
+        assert_eq!(
+            k.zh(),
+            "签约期至少一年：2026-03-01 至 2027-02-28 在 2027-03-01 之前结束"
+        );
     }
 
     #[test]

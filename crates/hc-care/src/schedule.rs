@@ -42,8 +42,99 @@ pub struct Due {
     pub service: Service,
     /// When it is due.
     pub due: NaiveDate,
-    /// Why, e.g. `re-visit after an unsatisfied follow-up on 2026-03-01`.
-    pub because: String,
+    /// Why, e.g. `routine follow-up of 2026-03-01`.
+    pub because: DueReason,
+}
+
+/// Why a service is due: the last thing done, or that it never was. [`DueReason::en`] and
+/// [`DueReason::zh`] say it in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum DueReason {
+    /// What the last follow-up required.
+    FollowUp {
+        /// The action the rules required at it.
+        action: Action,
+        /// Its date.
+        of: NaiveDate,
+    },
+    /// No follow-up yet since enrolment.
+    FirstFollowUp {
+        /// Day of enrolment.
+        enrolled: NaiveDate,
+    },
+    /// A year after the last annual health check.
+    AnnualCheck {
+        /// Day of the last check.
+        last: NaiveDate,
+    },
+    /// No annual health check on record.
+    NoAnnualCheck,
+    /// A year after the last elderly health management.
+    ElderlyAnnual {
+        /// Day of the last one.
+        last: NaiveDate,
+    },
+    /// Turned 65 and no elderly health management on record.
+    TurnedElderly {
+        /// The 65th birthday.
+        on: NaiveDate,
+    },
+}
+
+impl DueReason {
+    /// The reason in English, e.g. `follow up the urgent referral of 2026-11-10`.
+    pub fn en(&self) -> String {
+        match self {
+            DueReason::FollowUp { action, of } => {
+                let why = match action {
+                    Action::Routine => "routine follow-up",
+                    Action::Revisit2w => {
+                        "re-visit after a follow-up not on target or with an adverse reaction"
+                    }
+                    Action::Refer => "follow up the referral",
+                    Action::UrgentRefer => "follow up the urgent referral",
+                };
+                format!("{why} of {of}")
+            }
+            DueReason::FirstFollowUp { enrolled } => {
+                format!("first follow-up since enrolment on {enrolled}")
+            }
+            DueReason::AnnualCheck { last } => format!("a year after the check of {last}"),
+            DueReason::NoAnnualCheck => "no annual check on record".to_owned(),
+            DueReason::ElderlyAnnual { last } => {
+                format!("a year after the elderly health management of {last}")
+            }
+            DueReason::TurnedElderly { on } => {
+                format!("aged {} on {on}; none on record", crate::ELDERLY_FROM_AGE)
+            }
+        }
+    }
+
+    /// The reason in Chinese, in the terms of the national specification, e.g.
+    /// `2026-11-10 紧急转诊，随访转诊情况`.
+    pub fn zh(&self) -> String {
+        match self {
+            DueReason::FollowUp { action, of } => match action {
+                Action::Routine => format!("{of} 随访后的常规随访"),
+                Action::Revisit2w => {
+                    format!("{of} 随访控制不满意或有药物不良反应，2 周内复诊")
+                }
+                Action::Refer => format!("{of} 转诊，随访转诊情况"),
+                Action::UrgentRefer => format!("{of} 紧急转诊，随访转诊情况"),
+            },
+            DueReason::FirstFollowUp { enrolled } => format!("{enrolled} 入组后的首次随访"),
+            DueReason::AnnualCheck { last } => format!("距上次健康体检（{last}）满一年"),
+            DueReason::NoAnnualCheck => "无年度健康体检记录".to_owned(),
+            DueReason::ElderlyAnnual { last } => {
+                format!("距上次老年人健康管理（{last}）满一年")
+            }
+            DueReason::TurnedElderly { on } => format!(
+                "{on} 年满 {} 岁，无老年人健康管理记录",
+                crate::ELDERLY_FROM_AGE
+            ),
+        }
+    }
 }
 
 /// Where a due service stands on a worklist.
@@ -129,43 +220,34 @@ pub fn dues(
     for e in programs {
         match e.last_visit {
             Some((date, action, next_due)) => {
-                let (service, why) = match action {
-                    Action::Routine => (Service::FollowUp(e.program), "routine follow-up"),
-                    Action::Revisit2w => (
-                        Service::FollowUp(e.program),
-                        "re-visit after a follow-up not on target or with an adverse reaction",
-                    ),
-                    Action::Refer => (
-                        Service::ReferralFollowUp(e.program),
-                        "follow up the referral",
-                    ),
-                    Action::UrgentRefer => (
-                        Service::ReferralFollowUp(e.program),
-                        "follow up the urgent referral",
-                    ),
+                let service = match action {
+                    Action::Routine | Action::Revisit2w => Service::FollowUp(e.program),
+                    Action::Refer | Action::UrgentRefer => Service::ReferralFollowUp(e.program),
                 };
                 out.push(Due {
                     service,
                     due: next_due,
-                    because: format!("{why} of {date}"),
+                    because: DueReason::FollowUp { action, of: date },
                 });
             }
             None => out.push(Due {
                 service: Service::FollowUp(e.program),
                 due: e.enrolled,
-                because: format!("first follow-up since enrolment on {}", e.enrolled),
+                because: DueReason::FirstFollowUp {
+                    enrolled: e.enrolled,
+                },
             }),
         }
         out.push(match e.last_check {
             Some(last) => Due {
                 service: Service::AnnualCheck(e.program),
                 due: add_months(last, 12),
-                because: format!("a year after the check of {last}"),
+                because: DueReason::AnnualCheck { last },
             },
             None => Due {
                 service: Service::AnnualCheck(e.program),
                 due: e.enrolled,
-                because: "no annual check on record".to_owned(),
+                because: DueReason::NoAnnualCheck,
             },
         });
     }
@@ -178,12 +260,12 @@ pub fn dues(
             Some(last) => Due {
                 service: Service::ElderlyAnnual,
                 due: add_months(last, 12),
-                because: format!("a year after the elderly health management of {last}"),
+                because: DueReason::ElderlyAnnual { last },
             },
             None => Due {
                 service: Service::ElderlyAnnual,
                 due: turned_65,
-                because: format!("aged 65 on {turned_65}; none on record"),
+                because: DueReason::TurnedElderly { on: turned_65 },
             },
         });
     }
@@ -283,7 +365,26 @@ mod tests {
                 (Service::AnnualCheck(Program::Hypertension), d("2026-12-05")),
             ]
         );
-        assert!(due[1].because.contains("2026-10-20"));
+        let said = |x: &Due| (x.because.en(), x.because.zh());
+        assert_eq!(
+            due.iter().map(said).collect::<Vec<_>>(),
+            [
+                (
+                    "aged 65 on 2023-05-10; none on record".to_owned(),
+                    "2023-05-10 年满 65 岁，无老年人健康管理记录".to_owned()
+                ),
+                (
+                    "re-visit after a follow-up not on target or with an adverse reaction of \
+                     2026-10-20"
+                        .to_owned(),
+                    "2026-10-20 随访控制不满意或有药物不良反应，2 周内复诊".to_owned()
+                ),
+                (
+                    "a year after the check of 2025-12-05".to_owned(),
+                    "距上次健康体检（2025-12-05）满一年".to_owned()
+                ),
+            ]
+        );
     }
 
     #[test]
@@ -313,16 +414,35 @@ mod tests {
             due.iter().all(|x| x.service != Service::ElderlyAnnual),
             "aged 46"
         );
-        assert!(due.contains(&Due {
+        let referral = Due {
             service: Service::ReferralFollowUp(Program::Hypertension),
             due: d("2026-11-24"),
-            because: "follow up the urgent referral of 2026-11-10".into(),
-        }));
-        assert!(
-            due.iter()
-                .any(|x| x.service == Service::FollowUp(Program::Diabetes)
-                    && x.due == d("2026-11-20"))
+            because: DueReason::FollowUp {
+                action: Action::UrgentRefer,
+                of: d("2026-11-10"),
+            },
+        };
+        assert!(due.contains(&referral));
+        assert_eq!(
+            referral.because.en(),
+            "follow up the urgent referral of 2026-11-10"
         );
+        assert_eq!(referral.because.zh(), "2026-11-10 紧急转诊，随访转诊情况");
+        let first = due
+            .iter()
+            .find(|x| x.service == Service::FollowUp(Program::Diabetes))
+            .unwrap();
+        assert_eq!(first.due, d("2026-11-20"));
+        assert_eq!(
+            (first.because.en(), first.because.zh()),
+            (
+                "first follow-up since enrolment on 2026-11-20".to_owned(),
+                "2026-11-20 入组后的首次随访".to_owned()
+            )
+        );
+        assert!(due.iter().any(
+            |x| x.because == DueReason::NoAnnualCheck && x.because.zh() == "无年度健康体检记录"
+        ));
         assert_eq!(due.len(), 4);
     }
 }

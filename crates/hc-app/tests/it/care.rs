@@ -1,6 +1,6 @@
 //! Primary care on a small population whose every indicator is worked out by hand.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use hc_app::AppError;
 use hc_app::care::{
     self, CareSettings, ContractInput, Indicator, IndicatorRow, Level, Period, TeamInput,
@@ -625,6 +625,38 @@ async fn the_indicator_sql_agrees_with_the_rules() {
         for chunk in rows.chunks(500) {
             s.insert_followups_bulk(chunk).await.unwrap();
         }
+        // The facts kept beside the follow-ups (written in batches that split enrolments)
+        // are those hc-care gives.
+        for (id, (program, enrolled, visits)) in ids.iter().zip(&plans) {
+            let kept = s.program_years_of(*id).await.unwrap();
+            for row in &kept {
+                let y = patient_year(
+                    *program,
+                    &rules,
+                    &Standard::default(),
+                    *enrolled,
+                    visits,
+                    row.year,
+                );
+                assert_eq!(
+                    (
+                        row.visits as u32,
+                        row.face_to_face as u32,
+                        row.missed as u32 + u32::from(row.pending_due.is_some()),
+                        row.last_satisfied == 1
+                    ),
+                    (y.visits, y.face_to_face, y.missed_revisits, y.controlled),
+                    "{b:?} enrolment {id} {}",
+                    row.year
+                );
+            }
+            let years: std::collections::BTreeSet<i32> =
+                visits.iter().map(|v| v.date.year()).collect();
+            assert_eq!(
+                kept.iter().map(|r| r.year).collect::<Vec<_>>(),
+                years.into_iter().collect::<Vec<_>>()
+            );
+        }
         let settings = CareSettings::default();
         for year in [2024, 2025] {
             let mut want = std::collections::HashMap::new();
@@ -684,5 +716,81 @@ async fn the_indicator_sql_agrees_with_the_rules() {
                 );
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn a_doctors_account_sees_only_its_practitioners_teams() {
+    use hc_app::accounts::{NewAccount, create_user, scope_of};
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let c = city(s).await;
+        let [t1, t2] = c.teams;
+        let policy = hc_core::access::SecurityPolicy::default();
+        let admin = hc_app::audit::Caller::cli();
+        let account = |name: &str, role: &str, practitioner: i64| NewAccount {
+            username: name.into(),
+            role: role.into(),
+            scope_institution: Some("C1".into()),
+            practitioner_id: Some(practitioner),
+            password: Some("Long-Enough-2026!".into()),
+            ..Default::default()
+        };
+        // Someone who does not work there, and a role that has no practitioner.
+        for bad in [
+            account("nobody", "family_doctor", 99),
+            account("inspector1", "inspector", 3),
+        ] {
+            let r = create_user(s, &policy, &admin, bad).await;
+            assert!(matches!(r, Err(AppError::Invalid(_))), "{r:?}");
+        }
+        assert!(s.user_by_name("nobody").await.is_err(), "nothing written");
+        // Practitioner 3 leads team 2 only.
+        create_user(s, &policy, &admin, account("liu", "family_doctor", 3))
+            .await
+            .unwrap();
+        let mut liu = doctor();
+        liu.principal.scope = scope_of(&s.user_by_name("liu").await.unwrap());
+        assert_eq!(liu.principal.scope.practitioner, Some(3));
+        let seen: Vec<i64> = care::teams(s, &liu, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(seen, vec![t2]);
+        let settings = CareSettings::default();
+        assert!(
+            care::worklist(s, &liu, &settings, t2, d(TODAY))
+                .await
+                .is_ok()
+        );
+        let other = care::worklist(s, &liu, &settings, t1, d(TODAY)).await;
+        assert!(matches!(other, Err(AppError::NotFound(_))), "{other:?}");
+        assert!(matches!(
+            care::team(s, &liu, t1).await,
+            Err(AppError::NotFound(_))
+        ));
+        // A team's patient living in another community (and outside the account's org-unit
+        // scope) is the doctor's to see; a neighbour with no contract is not.
+        let far = c.residents[3];
+        care::sign_contract(s, &doctor(), contract(far, t2, "2025-06-01", "new"))
+            .await
+            .unwrap();
+        let mut narrow = liu.clone();
+        narrow.principal.scope.orgunit = Some("440305001001".into());
+        let record = care::care_record(s, &narrow, &settings, far, d(TODAY)).await;
+        assert!(record.is_ok(), "{:?}", record.err());
+        let stranger = care::care_record(s, &narrow, &settings, c.residents[5], d(TODAY)).await;
+        assert!(
+            matches!(stranger, Err(AppError::NotFound(_))),
+            "{:?}",
+            stranger.err()
+        );
+        // The 社康's own staff, with no practitioner, still see both teams.
+        let mut staff = doctor();
+        staff.principal.scope.institution = Some("C1".into());
+        assert_eq!(care::teams(s, &staff, None).await.unwrap().len(), 2);
     }
 }

@@ -4,10 +4,10 @@
 
 use chrono::NaiveDate;
 use hc_app::care::{
-    CareRecord, DueItem, Indicator, IndicatorRow, MemberView, ProgramView, Recorded, TeamView,
-    WorkItem, Worklist,
+    CareRecord, DueItem, Indicator, IndicatorRow, MemberView, ProgramView, Recorded, TagView,
+    TeamView, WorkItem, Worklist,
 };
-use hc_care::{Adherence, AdverseReaction, Complication, FollowUp, Salt, Tag};
+use hc_care::{Adherence, AdverseReaction, Complication, FollowUp, Salt};
 use hc_store::{
     CheckRow, ContractRow, DiagnosisRow, EnrolmentRow, FollowupRow, TeamMemberRow, TeamRow,
 };
@@ -383,8 +383,11 @@ pub struct RecordedOut {
     pub action: String,
     /// When the next follow-up (or the check on the referral) is due.
     pub next_due: NaiveDate,
-    /// Why, in the rules' words.
+    /// Why, in the rules' words (English), e.g. `SBP 185 >= 180: danger sign`.
     pub reasons: Vec<String>,
+    /// The same reasons in Chinese, in the terms of the national specification, one for each
+    /// of `reasons`, e.g. `收缩压 185 ≥ 180 mmHg：危急情况`.
+    pub reasons_zh: Vec<String>,
     /// The rules' version.
     pub rules_version: String,
 }
@@ -397,6 +400,7 @@ impl From<Recorded> for RecordedOut {
             action: r.action.as_str().to_owned(),
             next_due: r.next_due,
             reasons: r.reasons,
+            reasons_zh: r.why.iter().map(hc_care::Reason::zh).collect(),
             rules_version: r.rules_version,
         }
     }
@@ -430,13 +434,16 @@ pub struct TagOut {
     pub population: String,
     /// Why, e.g. `aged 67 (born 1959-03-02)`.
     pub because: String,
+    /// Why, in Chinese, e.g. `年龄 67 岁（1959-03-02 出生）`.
+    pub because_zh: String,
 }
 
-impl From<Tag> for TagOut {
-    fn from(t: Tag) -> Self {
+impl From<TagView> for TagOut {
+    fn from(t: TagView) -> Self {
         TagOut {
             population: t.population.as_str().to_owned(),
             because: t.because,
+            because_zh: t.why.zh(),
         }
     }
 }
@@ -644,8 +651,10 @@ pub struct DueOut {
     pub due: NaiveDate,
     /// Where it stands: `lost` (lost to follow-up), `overdue`, `this_week` or `later`.
     pub status: String,
-    /// Why.
+    /// Why, e.g. `routine follow-up of 2026-03-01`.
     pub because: String,
+    /// Why, in Chinese, e.g. `2026-03-01 随访后的常规随访`.
+    pub because_zh: String,
 }
 
 impl From<DueItem> for DueOut {
@@ -656,6 +665,7 @@ impl From<DueItem> for DueOut {
             due: d.due,
             status: d.status.as_str().to_owned(),
             because: d.because,
+            because_zh: d.why.zh(),
         }
     }
 }
@@ -719,8 +729,10 @@ pub struct WorkItemOut {
     pub due: NaiveDate,
     /// `lost`, `overdue` or `this_week`.
     pub status: String,
-    /// Why.
+    /// Why, e.g. `follow up the referral of 2026-03-01`.
     pub because: String,
+    /// Why, in Chinese, e.g. `2026-03-01 转诊，随访转诊情况`.
+    pub because_zh: String,
 }
 
 impl From<WorkItem> for WorkItemOut {
@@ -737,6 +749,7 @@ impl From<WorkItem> for WorkItemOut {
             due: due.due,
             status: due.status,
             because: due.because,
+            because_zh: due.because_zh,
         }
     }
 }

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use hc_app::AppError;
-use hc_app::care::{self, CareRecord, WorkItem};
+use hc_app::care::{self, CareRecord, DueItem, WorkItem};
 use hc_care::{AdverseReaction, Complication, FollowUp, WorkStatus};
 use hc_core::access::Permission;
 use hc_core::validate::FieldError;
@@ -66,8 +66,13 @@ pub struct DueLine {
     pub status: String,
     /// `ok`, `warn`, `bad` or `muted`: the tag's colour (the text says it too).
     pub status_kind: &'static str,
-    /// Why, in the rules' words.
+    /// Why, in the rules' words, in the page's language.
     pub because: String,
+}
+
+/// A due service's reason in the page's language.
+fn due_because(ctx: &Ctx, d: &DueItem) -> String {
+    if ctx.is_en() { d.why.en() } else { d.why.zh() }
 }
 
 /// The colour of a work status's tag.
@@ -96,7 +101,7 @@ pub fn due_lines(ctx: &Ctx, record: &CareRecord) -> Vec<DueLine> {
             due: d.due.to_string(),
             status: label_or_code(ctx, "workstatus", d.status.as_str()),
             status_kind: status_kind(d.status),
-            because: d.because.clone(),
+            because: due_because(ctx, d),
         })
         .collect()
 }
@@ -187,7 +192,15 @@ impl FormErrors {
     fn from_app(ctx: &Ctx, errs: Vec<FieldError>) -> Self {
         FormErrors::new(
             ctx,
-            errs.into_iter().map(|e| (e.field, e.message)).collect(),
+            errs.into_iter()
+                .map(|e| {
+                    let message = match e.zh {
+                        Some(zh) if !ctx.is_en() => zh,
+                        _ => e.message,
+                    };
+                    (e.field, message)
+                })
+                .collect(),
         )
     }
 
@@ -358,7 +371,7 @@ fn work_line(ctx: &Ctx, w: &WorkItem) -> WorkLine {
         due: w.due.due.to_string(),
         status: label_or_code(ctx, "workstatus", w.due.status.as_str()),
         status_kind: status_kind(w.due.status),
-        because: w.due.because.clone(),
+        because: due_because(ctx, &w.due),
     }
 }
 
@@ -810,7 +823,7 @@ async fn build_record(
         .iter()
         .map(|t| TagLine {
             label: label_or_code(ctx, "pop", t.population.as_str()),
-            because: t.because.clone(),
+            because: if ctx.is_en() { t.why.en() } else { t.why.zh() },
         })
         .collect();
     let diagnoses = record

@@ -576,7 +576,8 @@ async fn the_pages_show_teams_worklists_records_and_indicators() {
         let r = post_as(t, &doctor, &action, &form("400")).await;
         let body = html(&r, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            body.contains("收缩压：")
+            body.contains("收缩压：400 mmHg 不是可能的收缩压（50–300）")
+                && !body.contains("is not a systolic pressure")
                 && body.contains("aria-invalid=\"true\"")
                 && body.contains("value=\"400\""),
             "{body}"
