@@ -818,6 +818,9 @@ pub struct ProgramView {
 pub struct CareRecord {
     /// The resident.
     pub resident_id: i64,
+    /// Their registry record, as the care access check read it (the caller masks it).
+    #[serde(skip)]
+    pub resident: hc_core::model::Resident,
     /// Contracts, oldest first.
     pub contracts: Vec<ContractRow>,
     /// The team of the contract in force, with its members.
@@ -960,6 +963,7 @@ pub async fn care_record(
         .await?;
     Ok(CareRecord {
         resident_id,
+        resident: resident.record.clone(),
         contracts,
         team,
         populations,

@@ -773,11 +773,10 @@ async fn build_record(
     let record = care::care_record(store, caller, &state.care, id, ctx.today)
         .await
         .map_err(not_found)?;
-    let view = hc_app::registry::resident(store, caller, id)
-        .await
-        .map_err(not_found)?;
-    let r = &view.resident.record;
-    let name = if view.full {
+    // The care access check has read the resident (a team's patient may live outside the
+    // account's registry scope).
+    let r = &record.resident;
+    let name = if ctx.can(Permission::ViewIdentity) {
         r.name.clone()
     } else {
         hc_core::access::mask_name(&r.name)
