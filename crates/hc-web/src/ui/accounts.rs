@@ -354,41 +354,26 @@ pub async fn create(
         resident_id: form.resident_id.trim().to_owned(),
         practitioner_id: form.practitioner_id.trim().to_owned(),
     };
-    let practitioner_id = match shared::opt(Some(values.practitioner_id.clone())) {
-        None => None,
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => {
-                let msg = ctx.tf("accounts.err_practitioner_id", &[("value", &s)]);
-                return refused(
-                    &ctx,
-                    &state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    vec![msg],
-                    values,
-                    &role,
-                )
-                .await;
-            }
-        },
-    };
-    let resident_id = match shared::opt(Some(values.resident_id.clone())) {
-        None => None,
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => {
-                let msg = ctx.tf("accounts.err_resident_id", &[("value", &s)]);
-                return refused(
-                    &ctx,
-                    &state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    vec![msg],
-                    values,
-                    &role,
-                )
-                .await;
-            }
-        },
+    let ids = record_id(&values.practitioner_id)
+        .map_err(|v| ctx.tf("accounts.err_practitioner_id", &[("value", &v)]))
+        .and_then(|p| {
+            record_id(&values.resident_id)
+                .map(|r| (p, r))
+                .map_err(|v| ctx.tf("accounts.err_resident_id", &[("value", &v)]))
+        });
+    let (practitioner_id, resident_id) = match ids {
+        Ok(ids) => ids,
+        Err(msg) => {
+            return refused(
+                &ctx,
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![msg],
+                values,
+                &role,
+            )
+            .await;
+        }
     };
     let account = hc_app::accounts::NewAccount {
         username: values.username.clone(),
@@ -532,6 +517,18 @@ pub async fn revoke(
         }
         .render(&ctx),
         Err(e) => UiError::from(e).render(&ctx),
+    }
+}
+
+/// An optional record number typed in a form: empty is none; anything but a positive number
+/// comes back as the error, trimmed.
+fn record_id(raw: &str) -> Result<Option<i64>, String> {
+    match shared::opt(Some(raw.to_owned())) {
+        None => Ok(None),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(s),
+        },
     }
 }
 
