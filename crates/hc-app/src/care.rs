@@ -98,8 +98,9 @@ async fn care_access(
     Ok(resident)
 }
 
-fn bad(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid(field, message)
+/// A refused field, with its English and Chinese messages.
+fn bad(field: &str, message: impl Into<String>, zh: impl Into<String>) -> AppError {
+    AppError::Invalid(vec![FieldError::new(field, message).with_zh(zh)])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,10 +140,10 @@ pub async fn create_team(
     caller.require(Permission::EditInstitutions)?;
     let mut errors = Vec::new();
     if input.code.trim().is_empty() || input.code.len() > 40 {
-        errors.push(FieldError::new("code", "1 to 40 characters"));
+        errors.push(FieldError::new("code", "1 to 40 characters").with_zh("须为 1 至 40 个字符"));
     }
     if input.name.trim().is_empty() || input.name.chars().count() > 100 {
-        errors.push(FieldError::new("name", "1 to 100 characters"));
+        errors.push(FieldError::new("name", "1 to 100 characters").with_zh("须为 1 至 100 个字符"));
     }
     let site = store
         .care_sites()
@@ -150,10 +151,13 @@ pub async fn create_team(
         .into_iter()
         .find(|s| s.code == input.institution_code);
     match &site {
-        None => errors.push(FieldError::new(
-            "institution_code",
-            format!("{} is not a 社康 centre or station", input.institution_code),
-        )),
+        None => errors.push(
+            FieldError::new(
+                "institution_code",
+                format!("{} is not a 社康 centre or station", input.institution_code),
+            )
+            .with_zh(format!("{} 不是社康中心或社康站", input.institution_code)),
+        ),
         Some(s) if !caller.scope().contains_unit(&s.community_code) => {
             return Err(AppError::NotFound("institution"));
         }
@@ -165,34 +169,48 @@ pub async fn create_team(
         .filter(|(_, r)| r == TeamRole::GpLead.as_str())
         .count();
     if leads != 1 {
-        errors.push(FieldError::new(
-            "members",
-            format!("a team has exactly one GP lead (gp_lead), not {leads}"),
-        ));
+        errors.push(
+            FieldError::new(
+                "members",
+                format!("a team has exactly one GP lead (gp_lead), not {leads}"),
+            )
+            .with_zh(format!(
+                "团队须有且只有一名团队长（全科医生），现为 {leads} 名"
+            )),
+        );
     }
     for (i, (id, role)) in input.members.iter().enumerate() {
         if TeamRole::parse(role).is_none() {
-            errors.push(FieldError::new(
-                format!("members[{i}].role"),
-                format!("{role:?} is not gp_lead, nurse, public_health or other"),
-            ));
+            errors.push(
+                FieldError::new(
+                    format!("members[{i}].role"),
+                    format!("{role:?} is not gp_lead, nurse, public_health or other"),
+                )
+                .with_zh(format!("“{role}”不是团队长、护士、公卫医师或其他")),
+            );
         }
         match store
             .practitioner(*id, &hc_core::access::Scope::city())
             .await
         {
             Ok(p) if p.record.institution_code == input.institution_code => {}
-            Ok(_) => errors.push(FieldError::new(
-                format!("members[{i}]"),
-                format!(
-                    "practitioner {id} does not work at {}",
+            Ok(_) => errors.push(
+                FieldError::new(
+                    format!("members[{i}]"),
+                    format!(
+                        "practitioner {id} does not work at {}",
+                        input.institution_code
+                    ),
+                )
+                .with_zh(format!(
+                    "医务人员 {id} 不在 {} 执业",
                     input.institution_code
-                ),
-            )),
-            Err(StoreError::NotFound) => errors.push(FieldError::new(
-                format!("members[{i}]"),
-                format!("no practitioner {id}"),
-            )),
+                )),
+            ),
+            Err(StoreError::NotFound) => errors.push(
+                FieldError::new(format!("members[{i}]"), format!("no practitioner {id}"))
+                    .with_zh(format!("没有编号为 {id} 的医务人员")),
+            ),
             Err(e) => return Err(e.into()),
         }
     }
@@ -283,6 +301,7 @@ pub async fn sign_contract(
         bad(
             "package",
             format!("{:?} is not basic or personalised", input.package),
+            format!("“{}”不是基础包或个性化包", input.package),
         )
     })?;
     let kind = match input.kind.as_deref().unwrap_or("new") {
@@ -293,6 +312,7 @@ pub async fn sign_contract(
             return Err(bad(
                 "kind",
                 format!("{other:?} is not new, renewal or change"),
+                format!("“{other}”不是新签、续约或变更"),
             ));
         }
     };
@@ -322,6 +342,10 @@ pub async fn sign_contract(
                             "a renewal continues a contract that ends on {}; there is none",
                             input.start_date
                         ),
+                        format!(
+                            "续约须接续一份于 {} 到期的签约，但没有这样的签约",
+                            input.start_date
+                        ),
                     )
                 })?;
             (Some(prev.id), None)
@@ -331,21 +355,33 @@ pub async fn sign_contract(
                 bad(
                     "kind",
                     "a change replaces the contract in force; there is none",
+                    "变更须替换一份在约签约，但当前没有",
                 )
             })?;
             if cur.team_id == input.team_id {
-                return Err(bad("team_id", "a change moves to another team"));
+                return Err(bad(
+                    "team_id",
+                    "a change moves to another team",
+                    "变更须换到另一个团队",
+                ));
             }
             let reason = input
                 .reason
                 .as_deref()
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
-                .ok_or_else(|| bad("reason", "a change of team needs a reason"))?;
+                .ok_or_else(|| {
+                    bad(
+                        "reason",
+                        "a change of team needs a reason",
+                        "变更团队须填写原因",
+                    )
+                })?;
             if input.start_date <= cur.start_date {
                 return Err(bad(
                     "start_date",
                     format!("the change must start after {}", cur.start_date),
+                    format!("变更须在 {} 之后开始", cur.start_date),
                 ));
             }
             (
@@ -415,7 +451,11 @@ pub async fn end_contract(
     let c = store.contract(id).await.map_err(not_found("contract"))?;
     care_access(store, caller, c.resident_id).await?;
     if reason.trim().is_empty() {
-        return Err(bad("reason", "ending a contract needs a reason"));
+        return Err(bad(
+            "reason",
+            "ending a contract needs a reason",
+            "解约须填写原因",
+        ));
     }
     if on < c.start_date || on >= c.end_date {
         return Err(bad(
@@ -424,16 +464,17 @@ pub async fn end_contract(
                 "must be within the term, {} to {}",
                 c.start_date, c.end_date
             ),
+            format!("须在签约期内（{} 至 {}）", c.start_date, c.end_date),
         ));
     }
     store
         .end_contract(id, c.resident_id, on, reason.trim())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { .. } => AppError::Conflict(FieldError::new(
-                "ended_on",
-                format!("contract {id} has already ended"),
-            )),
+            StoreError::Conflict { .. } => AppError::Conflict(
+                FieldError::new("ended_on", format!("contract {id} has already ended"))
+                    .with_zh(format!("签约 {id} 已解约")),
+            ),
             other => other.into(),
         })?;
     caller
@@ -465,6 +506,7 @@ pub async fn record_service(
         return Err(bad(
             "delivered_on",
             format!("{} is in the future", service.delivered_on),
+            format!("{} 是将来的日期", service.delivered_on),
         ));
     }
     if service.delivered_on < c.start_date || service.delivered_on >= c.effective_end() {
@@ -476,10 +518,16 @@ pub async fn record_service(
                 c.start_date,
                 c.effective_end()
             ),
+            format!(
+                "{} 不在签约期内（{} 至 {}）",
+                service.delivered_on,
+                c.start_date,
+                c.effective_end()
+            ),
         ));
     }
     if service.service.trim().is_empty() || service.service.len() > 60 {
-        return Err(bad("service", "1 to 60 characters"));
+        return Err(bad("service", "1 to 60 characters", "须为 1 至 60 个字符"));
     }
     let id = store.record_service(&service).await?;
     caller
@@ -519,16 +567,25 @@ pub async fn add_diagnosis(
         && code[1..3].chars().all(|c| c.is_ascii_digit())
         && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
     if !valid {
-        return Err(bad("code", format!("{code:?} is not an ICD-10 code")));
+        return Err(bad(
+            "code",
+            format!("{code:?} is not an ICD-10 code"),
+            format!("“{code}”不是 ICD-10 编码"),
+        ));
     }
     if diagnosed_on > today {
         return Err(bad(
             "diagnosed_on",
             format!("{diagnosed_on} is in the future"),
+            format!("{diagnosed_on} 是将来的日期"),
         ));
     }
     if diagnosed_on < resident.record.birth_date {
-        return Err(bad("diagnosed_on", "before the resident's birth"));
+        return Err(bad(
+            "diagnosed_on",
+            "before the resident's birth",
+            "早于居民出生日期",
+        ));
     }
     let population = hc_care::diagnosis_population(&code);
     let id = store
@@ -654,6 +711,7 @@ pub async fn record_followup(
         return Err(bad(
             "visit_date",
             format!("the patient left the program on {ended}"),
+            format!("患者已于 {ended} 退出管理"),
         ));
     }
     let problems =
@@ -737,18 +795,24 @@ pub async fn record_check(
         return Err(bad(
             "kind",
             format!("{:?} is not annual or elderly", check.kind),
+            format!("“{}”不是年度体检或老年人健康管理", check.kind),
         ));
     }
     if check.check_date > today {
         return Err(bad(
             "check_date",
             format!("{} is in the future", check.check_date),
+            format!("{} 是将来的日期", check.check_date),
         ));
     }
     if let Some(s) = check.self_care_score
         && !(0..=100).contains(&s)
     {
-        return Err(bad("self_care_score", format!("{s} is outside 0-100")));
+        return Err(bad(
+            "self_care_score",
+            format!("{s} is outside 0-100"),
+            format!("{s} 不在 0–100 之间"),
+        ));
     }
     let id = store.record_check(&check).await?;
     caller
@@ -1368,7 +1432,11 @@ pub async fn indicators(
 ) -> Result<Vec<IndicatorRow>, AppError> {
     caller.require(Permission::ViewIndicators)?;
     if period.to < period.from {
-        return Err(bad("to", "the period ends before it starts"));
+        return Err(bad(
+            "to",
+            "the period ends before it starts",
+            "期间的结束早于开始",
+        ));
     }
     let units = store.orgunit_tree().await?;
     if let Some(o) = org
