@@ -4,8 +4,8 @@
 # PostgreSQL.
 #  1. `healthcity indicators --year Y` (every indicator, whole city; and by street), timed by
 #     hyperfine: the target is under 2 s on both backends.
-#  2. A family doctor's worklist page (/care/teams/{id}, logged in) and its API
-#     (/api/v1/care/teams/{id}/worklist) at 8 connections (wrk): the target is under 50 ms.
+#  2. A family doctor's worklist page (/care/teams/{id}, logged in), one doctor at a time and
+#     8 at once (wrk): the target is under 50 ms.
 source "$(dirname "$0")/common.sh"
 TODAY=${TODAY:-2026-11-23}
 YEAR=${YEAR:-2025}
@@ -68,9 +68,10 @@ worklist() { # name, database URL
   team=$(curl -sf -b "$jar" "http://$ADDR/api/v1/care/teams" | jq '.[0].id // .items[0].id')
   local items
   items=$(curl -sf -b "$jar" "http://$ADDR/api/v1/care/teams/$team/worklist?date=$TODAY" | jq '.items | length')
-  echo; echo "== $name: team $team worklist: $items items; page /care/teams/$team (8 connections, $DURATION)"
+  echo; echo "== $name: team $team worklist: $items items; page /care/teams/$team (1 and 8 connections, $DURATION)"
   wrk -t2 -c8 -d5s -H "Cookie: $cookie" "http://$ADDR/care/teams/$team?date=$TODAY" >/dev/null
-  wrk -t2 -c8 -d"$DURATION" --latency -H "Cookie: $cookie" "http://$ADDR/care/teams/$team?date=$TODAY" | tee "$OUT/care-worklist-$name.txt"
+  wrk -t1 -c1 -d"$DURATION" --latency -H "Cookie: $cookie" "http://$ADDR/care/teams/$team?date=$TODAY" | tee "$OUT/care-worklist-1-$name.txt"
+  wrk -t2 -c8 -d"$DURATION" --latency -H "Cookie: $cookie" "http://$ADDR/care/teams/$team?date=$TODAY" | tee "$OUT/care-worklist-8-$name.txt"
   kill $pid; wait $pid 2>/dev/null || true
 }
 need /usr/bin/time time
