@@ -54,6 +54,22 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         "the detection engine is pure and stands alone (it is checked against R)",
     ),
     (
+        "hc-syndromes",
+        &[
+            "sqlx",
+            "axum",
+            "tokio",
+            "askama",
+            "tracing-subscriber",
+            "hc-core",
+            "hc-store",
+            "hc-app",
+            "hc-web",
+            "hc-demo",
+        ],
+        "the syndromic classifier is pure and stands alone (its dictionary is data, tested without a database)",
+    ),
+    (
         "hc-store",
         &[
             "axum", "askama", "hc-app", "hc-web", "hc-demo", "clap", "anyhow",
@@ -100,7 +116,7 @@ const IMPURE: &[&str] = &[
     "std::net",
     "std::env",
 ];
-const PURE_CRATES: &[&str] = &["hc-core", "hc-detect", "hc-care"];
+const PURE_CRATES: &[&str] = &["hc-core", "hc-detect", "hc-care", "hc-syndromes"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -135,7 +135,8 @@ fn params(args: &DetectArgs) -> Result<Params, String> {
     Ok(params)
 }
 
-fn open(path: &PathBuf) -> Result<Box<dyn Read>, String> {
+/// `path` opened for reading, or standard input for "-".
+pub(crate) fn open(path: &PathBuf) -> Result<Box<dyn Read>, String> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }

@@ -1,8 +1,9 @@
 //! `healthcity`: the HealthCity command line and server.
 //!
 //! Exit codes: 0 success; 1 failure (bad settings, database unreachable, a command failed, a
-//! series that `detect` could not evaluate); 2 an input file that cannot be read or bad
-//! method parameters.
+//! series that `detect` could not evaluate, rows that `programs evaluate` or
+//! `syndromes classify` left out); 2 an input file that cannot be read, bad method parameters
+//! or an unusable rules file or dictionary.
 
 use hc_app::audit::Caller;
 use std::io::IsTerminal;
@@ -17,6 +18,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analysis;
 mod config;
+mod syndromes;
 
 use config::{Config, RawArgs};
 
@@ -124,6 +126,12 @@ enum Command {
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
     },
+    /// Syndromic surveillance: classify visits into syndromes from a CSV file (no database
+    /// needed).
+    Syndromes {
+        #[command(subcommand)]
+        action: syndromes::SyndromesAction,
+    },
     /// Run an outbreak-detection method on counts from a CSV file (no database needed).
     Detect(analysis::DetectArgs),
     /// Estimate the instantaneous reproduction number Rt (Cori et al. 2013, as EpiEstim).
@@ -219,6 +227,7 @@ fn main() -> ExitCode {
         Command::Programs {
             action: ProgramsAction::Evaluate(args),
         } => return analysis::programs_evaluate(args),
+        Command::Syndromes { action } => return syndromes::run(action),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -314,6 +323,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => Ok(analysis::programs_evaluate(&args)),
         Command::Rt(args) => Ok(analysis::rt(&args)),
         Command::Scan(args) => Ok(analysis::scan(&args)),
+        Command::Syndromes { action } => Ok(syndromes::run(&action)),
     }
 }
 

@@ -694,3 +694,178 @@ fn programs_evaluate_follows_the_contract() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!dir.path().join("unused.db").exists(), "no database needed");
 }
+
+const VISITS_HEADER: &str = "record_id,institution_code,visit_time,community_code,age,sex,chief_complaint,diagnosis_codes,temperature\n";
+
+#[test]
+fn syndromes_classify_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let visits = format!(
+        "{VISITS_HEADER}\
+         v1,440305001,2026-03-02 08:10,440305001001,34,F,\"发热2天，最高39.2℃，伴咳嗽、咽痛\",,38.6\n\
+         v2,440305001,2026-03-02 08:20,440305001001,5,M,\"腹泻3次/日，无发热\",A09.0,\n\
+         v3,440305001,2026-03-02 08:25,440305001001,4,M,\"患儿手足口出疹，低热37.8\",B08.4,abc\n\
+         v4,440305001,2026-03-02 08:30,440305001001,4,M,too few fields\n\
+         v5,440305001,2026-03-02 08:40,440305001001,61,M,\"头痛伴颈项强直，喷射性呕吐\",,\n\
+         v6,440305001,2026-03-02 08:50,440305001001,29,F,\"denies fever, productive cough x3d\",J20.9,36.9\n\
+         v7,440305001,2026-03-02 09:00,440305001001,40,M,复诊,J101,\n\
+         v8,440305001,2026-03-02 09:10,440305001001,33,F,\"fever with petechiae, bleeding gums\",,38.4\n"
+    );
+    std::fs::write(dir.path().join("visits.csv"), &visits).unwrap();
+    let expected = "record_id,syndromes\n\
+                    v1,fever|ili\n\
+                    v2,gi\n\
+                    v5,neuro\n\
+                    v6,\n\
+                    v7,fever|ili\n\
+                    v8,fever|fever_haem\n";
+
+    // To standard output: the bad rows are named with line and field, the rest classified.
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["syndromes", "classify", "--input", "visits.csv"],
+    );
+    assert_eq!(o.status.code(), Some(1), "rows were left out: {}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("visits.csv: line 4, field temperature: `abc` is not a temperature in °C"),
+        "{err}"
+    );
+    assert!(
+        err.contains("visits.csv: line 5: 7 fields, but the header has 9"),
+        "{err}"
+    );
+    assert!(err.contains("2 of 8 rows could not be read"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected);
+
+    // To a file, the same rows; nothing on standard output.
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &[
+            "syndromes",
+            "classify",
+            "--input",
+            "visits.csv",
+            "--output",
+            "out.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.csv")).unwrap(),
+        expected
+    );
+
+    // A clean file exits 0; --explain says why.
+    let clean: String = visits
+        .lines()
+        .filter(|l| !l.starts_with("v3,") && !l.starts_with("v4,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.path().join("clean.csv"), &clean).unwrap();
+    let o = healthcity(
+        dir.path(),
+        "sqlite://unused.db",
+        &["syndromes", "classify", "--input", "clean.csv", "--explain"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("record_id,syndromes,reasons\n"), "{out}");
+    assert!(
+        out.contains("v1,fever|ili,fever: measured 38.6°C; fever: stated 39.2°C; fever: term 发热; ili: term 咳嗽; ili: term 咽痛; ili: stated 39.2°C\n"),
+        "{out}"
+    );
+    assert!(out.contains("v6,,\n"), "{out}");
+
+    // The command needs no database: none was created.
+    assert!(!dir.path().join("unused.db").exists());
+}
+
+#[test]
+fn syndromes_classify_refuses_unusable_files_and_dictionaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["syndromes"];
+        all.extend_from_slice(args);
+        healthcity(dir.path(), "sqlite://unused.db", &all)
+    };
+    // A needed column missing, an empty file, a missing file: exit 2, no output written.
+    std::fs::write(
+        dir.path().join("nocol.csv"),
+        "record_id,chief_complaint,diagnosis_codes\nv1,发热,\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.csv"), VISITS_HEADER).unwrap();
+    for (file, message) in [
+        ("nocol.csv", "the header has no `temperature` column"),
+        ("empty.csv", "the file has no data rows"),
+        ("absent.csv", "cannot read absent.csv"),
+    ] {
+        let o = run(&["classify", "--input", file, "--output", "out.csv"]);
+        assert_eq!(o.status.code(), Some(2), "{file}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(message),
+            "{file}: {}",
+            text(&o)
+        );
+        assert!(!dir.path().join("out.csv").exists(), "{file}");
+    }
+
+    // The built-in dictionary, printed, is a dictionary a province can edit and load.
+    let o = run(&["dictionary"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let builtin = String::from_utf8(o.stdout).unwrap();
+    assert!(builtin.contains("version = \"healthcity-2026.1\""));
+    std::fs::write(
+        dir.path().join("visits.csv"),
+        format!("{VISITS_HEADER}v1,I1,2026-03-02 08:10,C1,34,F,鼻出血,,37.4\n"),
+    )
+    .unwrap();
+    let province = builtin.replace("at_least = 37.5", "at_least = 37.3");
+    std::fs::write(dir.path().join("province.toml"), province).unwrap();
+    let o = run(&["classify", "--input", "visits.csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "record_id,syndromes\nv1,\n",
+        "{}",
+        text(&o)
+    );
+    let o = run(&[
+        "classify",
+        "--input",
+        "visits.csv",
+        "--dictionary",
+        "province.toml",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "record_id,syndromes\nv1,fever|fever_haem\n",
+        "{}",
+        text(&o)
+    );
+
+    // A broken dictionary names the key at fault.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        builtin.replace("\"R50\"", "\"R5O\""),
+    )
+    .unwrap();
+    let o = run(&[
+        "classify",
+        "--input",
+        "visits.csv",
+        "--dictionary",
+        "bad.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "dictionary bad.toml: dictionary syndromes.fever.icd10: `R5O` is not an ICD-10 category or subdivision"
+        ),
+        "{}",
+        text(&o)
+    );
+}
