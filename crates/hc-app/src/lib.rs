@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod care;
 pub mod detect;
+pub mod feeds;
 pub mod import;
 pub mod programs;
 pub mod registry;
@@ -45,6 +46,9 @@ pub enum AppError {
     /// The storage failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A failure outside the database: built-in rules that do not load, a task that stopped.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl AppError {

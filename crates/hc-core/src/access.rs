@@ -69,6 +69,13 @@ pub enum Permission {
     /// Read the primary-care indicators (aggregates; drilling down to residents also needs
     /// [`Permission::ViewResidents`] and is audited).
     ViewIndicators,
+    /// Send surveillance feed records (visits, cases, pharmacy sales, absenteeism, lab
+    /// results) for the institutions in scope.
+    ReportSurveillance,
+    /// Read surveillance counts, signals, events and their line lists (no identities).
+    ViewSurveillance,
+    /// Assign, verify and close signals and events.
+    VerifySignals,
 }
 
 impl Role {
@@ -150,6 +157,13 @@ impl Role {
                     | R::FamilyDoctor
                     | R::Inspector
             ),
+            P::ReportSurveillance => {
+                matches!(self, R::Admin | R::CdcAnalyst | R::InstitutionStaff)
+            }
+            P::ViewSurveillance => {
+                matches!(self, R::Commission | R::DistrictBureau | R::CdcAnalyst)
+            }
+            P::VerifySignals => matches!(self, R::CdcAnalyst),
         }
     }
 

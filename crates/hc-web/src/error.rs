@@ -127,6 +127,7 @@ impl From<AppError> for ApiError {
             AppError::Unauthorized => ApiError::unauthorized(),
             AppError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "Forbidden", why),
             AppError::Store(e) => ApiError::internal(&e),
+            AppError::Internal(e) => ApiError::internal(&e),
         }
     }
 }

@@ -78,9 +78,10 @@ enum Command {
     Migrate,
     /// Import a CSV file: orgunits, institutions, practitioners or residents.
     Import {
-        /// What the file holds.
+        /// What the file holds: orgunits, institutions, practitioners, residents, or a
+        /// surveillance feed (visits, cases, pharmacy-sales, absenteeism, lab-results).
         #[arg(value_parser = parse_kind)]
-        kind: ImportKind,
+        kind: AnyKind,
         /// The CSV file (UTF-8, with or without BOM, header row).
         file: PathBuf,
         /// Where rejected rows go. [default: FILE.rejects.csv]
@@ -104,6 +105,11 @@ enum Command {
     Programs {
         #[command(subcommand)]
         action: ProgramsAction,
+    },
+    /// Surveillance: maintenance of the stored feeds.
+    Surveillance {
+        #[command(subcommand)]
+        action: SurveillanceAction,
     },
     /// Print the primary-care indicators of a year: contract, key-population contract,
     /// fulfilment and renewal rates, hypertension and diabetes standardised management and
@@ -181,6 +187,21 @@ enum UserAction {
 }
 
 #[derive(Subcommand, Debug)]
+enum SurveillanceAction {
+    /// Re-classify the stored visits under a dictionary (the built-in one by default), moving
+    /// the counts of those whose syndromes change. Visits already classified under its
+    /// version are left alone, so an interrupted run can be started again.
+    Reclassify {
+        /// A TOML dictionary (see `healthcity syndromes dictionary`).
+        #[arg(long)]
+        dictionary: Option<PathBuf>,
+        /// Visits per transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch_size: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ProgramsAction {
     /// Classify each follow-up visit and say what it requires next and when.
     Evaluate(analysis::ProgramsArgs),
@@ -212,8 +233,23 @@ enum TokenAction {
     Revoke { token: String },
 }
 
-fn parse_kind(s: &str) -> Result<ImportKind, String> {
-    s.parse()
+/// A registry file or a surveillance feed.
+#[derive(Debug, Clone, Copy)]
+enum AnyKind {
+    Registry(ImportKind),
+    Feed(hc_app::feeds::FeedKind),
+}
+
+fn parse_kind(s: &str) -> Result<AnyKind, String> {
+    if let Ok(feed) = s.parse() {
+        return Ok(AnyKind::Feed(feed));
+    }
+    s.parse().map(AnyKind::Registry).map_err(|_: String| {
+        format!(
+            "unknown import kind {s:?}; expected orgunits|institutions|practitioners|residents|{}",
+            hc_app::feeds::FeedKind::ALL.map(|k| k.as_str()).join("|")
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -298,7 +334,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             rejects,
             batch_size,
-        } => import(&store, kind, file, rejects, batch_size).await,
+        } => match kind {
+            AnyKind::Registry(kind) => import(&store, kind, file, rejects, batch_size).await,
+            AnyKind::Feed(kind) => import_feed(&store, kind, file, rejects, batch_size).await,
+        },
         Command::User { action } => {
             user(&store, &cfg.web.policy, action).await?;
             Ok(ExitCode::SUCCESS)
@@ -307,6 +346,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token(&store, action).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Surveillance {
+            action:
+                SurveillanceAction::Reclassify {
+                    dictionary,
+                    batch_size,
+                },
+        } => reclassify(&store, dictionary, batch_size).await,
         Command::Indicators {
             year,
             org,
@@ -742,6 +788,138 @@ async fn import(
         );
     } else {
         let _ = std::fs::remove_file(&rejects_path);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `healthcity surveillance reclassify`.
+async fn reclassify(
+    store: &hc_store::Store,
+    dictionary: Option<PathBuf>,
+    batch_size: usize,
+) -> anyhow::Result<ExitCode> {
+    let dictionary = match &dictionary {
+        None => hc_syndromes::Dictionary::builtin().map_err(|e| anyhow::anyhow!("{e}"))?,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", path.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match hc_syndromes::Dictionary::from_toml(&text) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: dictionary {}: {e}", path.display());
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    let bar = ProgressBar::with_draw_target(None, draw_target());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {spinner} {pos} visits {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(format!("re-classifying under {}", dictionary.version()));
+    let r = hc_app::feeds::reclassify(store, &Caller::cli(), &dictionary, batch_size, &|n| {
+        bar.set_position(n)
+    })
+    .await
+    .context("re-classifying the visits")?;
+    bar.finish_and_clear();
+    println!(
+        "visits re-classified under {}: {} read, {} changed",
+        dictionary.version(),
+        r.read,
+        r.changed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `healthcity import <feed> FILE`: surveillance records, each stored once per sender and
+/// record id; refused records go to the rejects file with their line and every fault.
+async fn import_feed(
+    store: &hc_store::Store,
+    kind: hc_app::feeds::FeedKind,
+    file: PathBuf,
+    rejects: Option<PathBuf>,
+    batch_size: usize,
+) -> anyhow::Result<ExitCode> {
+    use hc_app::feeds::{FeedFileError, FeedRules, FileOptions};
+    let input = match std::fs::File::open(&file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let rules = FeedRules::builtin().map_err(|e| anyhow::anyhow!(e))?;
+    let bar = ProgressBar::with_draw_target(None, draw_target());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {spinner} {pos} records {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(format!("importing {}", kind.as_str()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
+    let result = hc_app::feeds::import_file(
+        store,
+        &Caller::cli(),
+        &rules,
+        kind,
+        std::io::BufReader::with_capacity(1 << 20, input),
+        FileOptions {
+            today: hc_app::today(),
+            batch_size: batch_size.min(10_000),
+        },
+        &|n| bar.set_position(n),
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ (FeedFileError::MissingColumn(..) | FeedFileError::Csv { .. })) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+        Err(FeedFileError::App(e)) => bail!("importing {}: {e}", file.display()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {} records in {secs:.1}s ({:.0} records/s): inserted {}, updated {}, unchanged {}, rejected {}",
+        kind.as_str(),
+        report.received,
+        report.received as f64 / secs.max(1e-9),
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected.len()
+    );
+    if !report.rejected.is_empty() {
+        let path = rejects.unwrap_or_else(|| {
+            let mut p = file.clone().into_os_string();
+            p.push(".rejects.csv");
+            PathBuf::from(p)
+        });
+        let out =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(out));
+        w.write_record(["line", "record_id", "field", "reason"])?;
+        for r in &report.rejected {
+            for e in &r.errors {
+                let line = r.line.to_string();
+                let id = r.record_id.as_deref().unwrap_or("");
+                w.write_record([line.as_str(), id, e.field.as_str(), e.message.as_str()])?;
+            }
+        }
+        w.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "rejected records with line numbers and reasons: {}",
+            path.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

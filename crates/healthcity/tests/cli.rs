@@ -109,6 +109,78 @@ async fn import_prints_counts_writes_rejects_and_exits_by_file_readability() {
 }
 
 #[tokio::test]
+async fn import_takes_surveillance_feeds_once_and_names_bad_records() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "orgunits", "units.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let institutions =
+            "code,name,kind,grade,community_code\nH1,南山医院,hospital,三级甲等,440305001001\n";
+        std::fs::write(dir.path().join("inst.csv"), institutions).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "institutions", "inst.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let visits = "record_id,institution_code,visit_time,community_code,age,sex,chief_complaint,diagnosis_codes,temperature\n\
+                      v1,H1,2026-01-19 08:30,440305001001,34,M,发热伴咳嗽,,38.6\n\
+                      v2,H1,2026-01-19 08:40,440305001001,34,M,腹泻,XYZ,abc\n";
+        std::fs::write(dir.path().join("visits.csv"), visits).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "visits", "visits.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("2 records in")
+                && String::from_utf8_lossy(&o.stdout)
+                    .contains("inserted 1, updated 0, unchanged 0, rejected 1"),
+            "{}",
+            text(&o)
+        );
+        let rejects = std::fs::read_to_string(dir.path().join("visits.csv.rejects.csv")).unwrap();
+        assert_eq!(
+            rejects,
+            "line,record_id,field,reason\n3,v2,diagnosis_codes,\"\"\"XYZ\"\" is not an ICD-10 code\"\n3,v2,temperature,\"\"\"abc\"\" is not a temperature in °C\"\n"
+        );
+        let o = healthcity(dir.path(), &db, &["import", "visits", "visits.csv"]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("inserted 0, updated 0, unchanged 1"),
+            "{}",
+            text(&o)
+        );
+        // Re-classifying under the dictionary in force finds nothing to do; under a
+        // province's own version every visit is read again.
+        let o = healthcity(dir.path(), &db, &["surveillance", "reclassify"]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(": 0 read, 0 changed"),
+            "{}",
+            text(&o)
+        );
+        let province = hc_syndromes::BUILTIN.replacen("version = \"", "version = \"p-", 1);
+        std::fs::write(dir.path().join("p.toml"), province).unwrap();
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["surveillance", "reclassify", "--dictionary", "p.toml"],
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(": 1 read, 0 changed"),
+            "{}",
+            text(&o)
+        );
+        std::fs::write(
+            dir.path().join("cases.csv"),
+            "record_id,disease_code\n1,A00\n",
+        )
+        .unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "cases", "cases.csv"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("no `onset_date` column"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+#[tokio::test]
 async fn users_migrate_and_settings() {
     for b in backends() {
         let dir = tempfile::tempdir().unwrap();
@@ -868,4 +940,171 @@ fn syndromes_classify_refuses_unusable_files_and_dictionaries() {
         "{}",
         text(&o)
     );
+}
+
+/// POST over a raw TCP connection; the status and the body, or `None` if the connection failed.
+fn http_post(addr: &str, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split(' ').nth(1)?.parse().ok()?;
+    Some((status, out.split_once("\r\n\r\n")?.1.to_owned()))
+}
+
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+fn start_server(dir: &Path, db: &str, addr: &str) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthcity"))
+        .current_dir(dir)
+        .env("HEALTHCITY_DATABASE", db)
+        .env("HEALTHCITY_LOG", "warn")
+        .args(["serve", "--listen", addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http_get(addr, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not become ready at {addr}");
+}
+
+/// Batch `k` of the stream: 100 new visits, and the last 30 of batch `k - 1` again (a sender
+/// retrying what it is unsure of).
+fn visit_batch(k: usize) -> (Vec<String>, String) {
+    let start = if k == 0 { 0 } else { (k - 1) * 100 + 70 };
+    let ids: Vec<String> = (start..k * 100 + 100).map(|i| format!("s{i}")).collect();
+    let records: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let complaint = ["发热伴咳嗽", "腹泻", "头晕"][n % 3];
+            format!(
+                r#"{{"record_id":"{id}","institution_code":"H1","visit_time":"2026-01-19 08:{:02}","community_code":"440305001001","age":30,"sex":"F","chief_complaint":"{complaint}","temperature":38.5}}"#,
+                n % 60
+            )
+        })
+        .collect();
+    (ids, format!("[{}]", records.join(",")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_stream_keeps_every_acknowledged_record_once() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "orgunits", "units.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        std::fs::write(
+            dir.path().join("inst.csv"),
+            "code,name,kind,grade,community_code\nH1,南山医院,hospital,三级甲等,440305001001\n",
+        )
+        .unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "institutions", "inst.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["token", "create", "--name", "his", "--role", "cdc_analyst"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+
+        let addr = free_addr();
+        let mut server = start_server(dir.path(), &db, &addr);
+        // A sender streams batches until the server goes away; the main thread kills the
+        // server (SIGKILL) once a few batches are acknowledged.
+        let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<usize>::new()));
+        let sender = {
+            let (acked, addr, token) = (acked.clone(), addr.clone(), token.clone());
+            std::thread::spawn(move || {
+                for k in 0..10_000 {
+                    let (_, body) = visit_batch(k);
+                    match http_post(&addr, "/api/v1/feeds/visits", &token, &body) {
+                        Some((200, _)) => acked.lock().unwrap().push(k),
+                        Some((status, body)) => panic!("batch {k}: {status} {body}"),
+                        None => return k,
+                    }
+                }
+                10_000
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while acked.lock().unwrap().len() < 8 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let stopped_at = sender.join().unwrap();
+        let acked = acked.lock().unwrap().clone();
+        assert!(
+            acked.len() >= 8,
+            "{b:?}: only {} batches before the kill",
+            acked.len()
+        );
+
+        // After a restart: every acknowledged record is there, and the counts are exactly the
+        // sum over the stored records (nothing counted twice, nothing half-written).
+        let mut server = start_server(dir.path(), &db, &addr);
+        let store = hc_store::Store::connect(&db).await.unwrap();
+        let stored = store.feed_records("visits").await.unwrap();
+        let ids: std::collections::HashSet<&str> =
+            stored.iter().map(|r| r.record_id.as_str()).collect();
+        assert_eq!(ids.len(), stored.len(), "{b:?}: a record stored twice");
+        for k in &acked {
+            for id in visit_batch(*k).0 {
+                assert!(ids.contains(id.as_str()), "{b:?}: acknowledged {id} lost");
+            }
+        }
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 19).unwrap();
+        let counts = store.feed_counts("visits", day, day).await.unwrap();
+        let count = |code: &str| {
+            counts
+                .iter()
+                .filter(|c| c.code == code)
+                .map(|c| c.value)
+                .sum::<i64>()
+        };
+        assert_eq!(count("*"), stored.len() as i64, "{b:?}");
+        let fevers = stored
+            .iter()
+            .filter(|r| r.contrib.contains("fever="))
+            .count();
+        assert_eq!(count("fever"), fevers as i64, "{b:?}");
+        // The sender resends what it was not told about: all of it lands, once.
+        for k in 0..=stopped_at.min(acked.len() + 2) {
+            let (_, body) = visit_batch(k);
+            let (status, answer) = http_post(&addr, "/api/v1/feeds/visits", &token, &body).unwrap();
+            assert_eq!(status, 200, "{answer}");
+        }
+        let stored = store.feed_records("visits").await.unwrap();
+        let counts = store.feed_counts("visits", day, day).await.unwrap();
+        let total: i64 = counts
+            .iter()
+            .filter(|c| c.code == "*")
+            .map(|c| c.value)
+            .sum();
+        assert_eq!(total, stored.len() as i64, "{b:?}");
+        server.kill().unwrap();
+        server.wait().unwrap();
+        store.close().await;
+    }
 }

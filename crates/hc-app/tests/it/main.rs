@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod care;
+mod feeds;
 mod import;
 mod registry;
 

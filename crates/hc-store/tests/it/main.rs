@@ -512,3 +512,128 @@ async fn concurrent_identity_lookups_each_get_their_own_rows() {
         }
     }
 }
+
+fn visit(id: u32, day: &str, community: &str, contrib: &str) -> FeedRecord {
+    FeedRecord {
+        source_code: "H1".into(),
+        record_id: format!("v{id}"),
+        day: d(day),
+        community_code: community.into(),
+        contrib: contrib.into(),
+        denom: 1,
+        fields: serde_json::json!({ "chief_complaint": format!("发热 {id}"), "age": id }),
+        version: "test-1".into(),
+    }
+}
+
+/// The counts as the sum over the stored records, to compare with what hc-store kept.
+fn recount(records: &[FeedRecord]) -> Vec<(String, String, NaiveDate, i64)> {
+    let mut cells = std::collections::BTreeMap::new();
+    for r in records {
+        for (code, v) in parse_contrib(&r.contrib).unwrap() {
+            *cells
+                .entry((code.to_owned(), r.community_code.clone(), r.day))
+                .or_insert(0) += v;
+        }
+        *cells
+            .entry((DENOMINATOR.to_owned(), r.community_code.clone(), r.day))
+            .or_insert(0) += r.denom;
+    }
+    cells
+        .into_iter()
+        .map(|((c, k, d), v)| (c, k, d, v))
+        .collect()
+}
+
+fn kept(counts: Vec<DayCount>) -> Vec<(String, String, NaiveDate, i64)> {
+    counts
+        .into_iter()
+        .filter(|c| c.value != 0)
+        .map(|c| (c.code, c.community_code, c.day, c.value))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_records_are_stored_once_and_their_counts_follow_them() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        let (from, to) = (d("2026-01-01"), d("2026-01-31"));
+        let first: Vec<_> = (0..50)
+            .map(|i| {
+                let contrib = if i % 3 == 0 { "fever=1|ili=1" } else { "" };
+                visit(i, &format!("2026-01-{:02}", 1 + i % 5), "C1", contrib)
+            })
+            .collect();
+        let out = s.upsert_feed("visits", &first).await.unwrap();
+        assert_eq!(
+            (out.inserted, out.updated, out.unchanged),
+            (50, 0, 0),
+            "{b:?}"
+        );
+        // The same batch again changes nothing.
+        let out = s.upsert_feed("visits", &first).await.unwrap();
+        assert_eq!(
+            (out.inserted, out.updated, out.unchanged),
+            (0, 0, 50),
+            "{b:?}"
+        );
+        // Corrections: a visit moves community and day, another loses its syndromes; one new.
+        let mut second = vec![
+            visit(0, "2026-01-20", "C2", "gi=1"),
+            visit(3, "2026-01-04", "C1", ""),
+            visit(99, "2026-01-04", "C1", "rash=1"),
+        ];
+        second[0].fields = serde_json::json!({ "chief_complaint": "腹泻", "age": 0 });
+        let out = s.upsert_feed("visits", &second).await.unwrap();
+        assert_eq!(
+            (out.inserted, out.updated, out.unchanged),
+            (1, 2, 0),
+            "{b:?}"
+        );
+        let records = s.feed_records("visits").await.unwrap();
+        assert_eq!(records.len(), 51, "{b:?}");
+        let v0 = records.iter().find(|r| r.record_id == "v0").unwrap();
+        assert_eq!(
+            (v0.community_code.as_str(), v0.contrib.as_str()),
+            ("C2", "gi=1")
+        );
+        assert_eq!(v0.fields["chief_complaint"], "腹泻", "{b:?}");
+        assert_eq!(
+            kept(s.feed_counts("visits", from, to).await.unwrap()),
+            recount(&records),
+            "{b:?}"
+        );
+        // Another feed's counts are its own.
+        assert!(s.feed_counts("cases", from, to).await.unwrap().is_empty());
+
+        // Eight writers at once send overlapping batches of the same new records: each
+        // record is stored once and counted once.
+        let batches: Vec<Vec<FeedRecord>> = (0..8)
+            .map(|w| {
+                (0..40)
+                    .map(|i| visit(1000 + (w * 20 + i) % 100, "2026-01-10", "C3", "fever=1"))
+                    .collect()
+            })
+            .collect();
+        let tasks: Vec<_> = batches
+            .into_iter()
+            .map(|batch| {
+                let s = s.clone();
+                tokio::spawn(async move { s.upsert_feed("visits", &batch).await.unwrap() })
+            })
+            .collect();
+        let mut inserted = 0;
+        for t in tasks {
+            inserted += t.await.unwrap().inserted;
+        }
+        assert_eq!(inserted, 100, "{b:?}");
+        let records = s.feed_records("visits").await.unwrap();
+        assert_eq!(records.len(), 151, "{b:?}");
+        assert_eq!(
+            kept(s.feed_counts("visits", from, to).await.unwrap()),
+            recount(&records),
+            "{b:?}"
+        );
+    }
+}

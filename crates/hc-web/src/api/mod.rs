@@ -16,6 +16,7 @@ mod auth;
 mod care;
 mod care_dto;
 mod dto;
+mod feeds;
 mod import;
 mod openapi;
 mod registry;
@@ -94,6 +95,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/residents/{id}",
             get(registry::get_resident).put(registry::update_resident),
+        )
+        .route(
+            "/feeds/{kind}",
+            post(feeds::receive).layer(axum::extract::DefaultBodyLimit::max(import_limit)),
         )
         .route(
             "/import/{kind}",

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
-use super::{access, auth, care, import, registry};
+use super::{access, auth, care, feeds, import, registry};
 use crate::error::{Problem, ProblemField};
 
 /// The API description.
@@ -24,6 +24,7 @@ use crate::error::{Problem, ProblemField};
         care::list_teams, care::create_team, care::get_team, care::worklist, care::resident_care, care::my_care,
         care::sign_contract, care::end_contract, care::record_service, care::add_diagnosis, care::record_followup,
         care::record_check, care::indicators, care::indicator_members,
+        feeds::receive,
     ),
     components(schemas(Problem, ProblemField, OrgUnitInput, OrgUnitOut, UnitCountsOut, InstitutionInput, InstitutionOut,
         PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut,
@@ -31,11 +32,13 @@ use crate::error::{Problem, ProblemField};
         ReviewInput, AuditOut, access::ResetOut,
         TeamMemberIn, TeamIn, TeamOut, TeamMemberOut, TeamViewOut, ContractIn, EndContractIn, ServiceIn, ContractOut, CreatedOut,
         DiagnosisIn, DiagnosisCreatedOut, FollowUpIn, RecordedOut, CheckIn, TagOut, DiagnosisOut, EnrolmentOut, FollowupOut,
-        ProgramOut, CheckOut, DueOut, CareRecordOut, WorkItemOut, WorklistOut, IndicatorOut, MemberOut)),
+        ProgramOut, CheckOut, DueOut, CareRecordOut, WorkItemOut, WorklistOut, IndicatorOut, MemberOut,
+        feeds::FeedBatchOut, feeds::FeedRejectOut)),
     modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"),
         (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"),
-        (name = "care", description = "Primary care: family-doctor teams, contracts, programs, worklists, indicators"))
+        (name = "care", description = "Primary care: family-doctor teams, contracts, programs, worklists, indicators"),
+        (name = "surveillance", description = "Surveillance feeds, counts, signals and events"))
 )]
 pub struct ApiDoc;
 

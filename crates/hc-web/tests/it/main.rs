@@ -6,4 +6,5 @@ mod access;
 mod api;
 mod care;
 mod common;
+mod feeds;
 mod ui;
