@@ -17,7 +17,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 use hc_core::access::Permission;
 use hc_core::model::{InstitutionKind, OrgLevel, Sex};
 use hc_core::validate::FieldError;
-use hc_store::{FeedOutcome, FeedRecord, Store};
+use hc_store::{FeedOutcome, FeedRecord, Guard, Store};
 use hc_syndromes::{Dictionary, DiseaseList, IcdCode, Visit};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -423,11 +423,21 @@ impl Faults {
         if code.is_empty() {
             return None;
         }
-        let Some((kind, community)) = ctx.refs.institutions.get(&code) else {
+        // Whether the code is registered at all is said only of institutions in scope.
+        let scope = ctx.caller.scope();
+        let found =
+            ctx.refs
+                .institutions
+                .get(&code)
+                .filter(|(_, community)| match &scope.institution {
+                    Some(own) => *own == code,
+                    None => scope.contains_unit(community),
+                });
+        let Some((kind, community)) = found else {
             self.add(
                 field,
-                format!("{code} is not a registered institution"),
-                format!("{code} 不是已登记的机构"),
+                format!("{code} is not an institution this account may report for"),
+                format!("{code} 不是本账号可报告的机构"),
             );
             return None;
         };
@@ -442,19 +452,6 @@ impl Faults {
                     kind.label_zh(),
                     expected_zh.join("或")
                 ),
-            );
-            return None;
-        }
-        let scope = ctx.caller.scope();
-        let allowed = match &scope.institution {
-            Some(own) => *own == code,
-            None => scope.contains_unit(community),
-        };
-        if !allowed {
-            self.add(
-                field,
-                format!("{code} is outside what this account may report for"),
-                format!("{code} 不在本账号可报告的范围内"),
             );
             return None;
         }
@@ -546,6 +543,14 @@ pub fn parse_record(
         values,
     };
     let mut f = Faults::default();
+    for (col, v) in kind.columns().iter().zip(values) {
+        if v.chars().any(|ch| ch.is_control() && ch != '\t') {
+            f.add(col, "contains a control character", "含有控制字符");
+        }
+    }
+    if !f.0.is_empty() {
+        return Err(f.0);
+    }
     let record_id = f.text(&c, "record_id", 64);
     let today = ctx.today;
     let mut version = String::new();
@@ -564,6 +569,14 @@ pub fn parse_record(
                 None
             } else {
                 match parse_time(raw_time) {
+                    Some(t) if t.year() < 1900 => {
+                        f.add(
+                            "visit_time",
+                            format!("{t} is too early"),
+                            format!("{t} 过早"),
+                        );
+                        None
+                    }
                     Some(t) if t.date() > today => {
                         f.add(
                             "visit_time",
@@ -588,6 +601,13 @@ pub fn parse_record(
             let sex = f.sex(&c);
             let complaint = f.optional_text(&c, "chief_complaint", 500);
             let codes = c.get("diagnosis_codes");
+            if codes.len() > 200 {
+                f.add(
+                    "diagnosis_codes",
+                    "longer than 200 characters",
+                    "超过 200 个字符",
+                );
+            }
             for code in codes.split('|').map(str::trim).filter(|x| !x.is_empty()) {
                 if IcdCode::parse(code).is_none() {
                     f.add(
@@ -697,6 +717,24 @@ pub fn parse_record(
                 );
             }
             let class = f.one_of(&c, "classification", CASE_CLASSES, true);
+            // An institution reports cases only if it diagnoses them.
+            let reporter = ctx.caller.scope().institution.clone();
+            if let Some(own) = &reporter {
+                use InstitutionKind as K;
+                let medical = ctx.refs.institutions.get(own).is_some_and(|(k, _)| {
+                    matches!(
+                        k,
+                        K::Hospital | K::Chc | K::Chs | K::Clinic | K::Mch | K::Cdc
+                    )
+                });
+                if !medical {
+                    f.add(
+                        "record_id",
+                        format!("{own} does not report notifiable diseases"),
+                        format!("{own} 不是传染病报告单位"),
+                    );
+                }
+            }
             let age = f.age(&c);
             let sex = f.sex(&c);
             let code = disease.map(|d| d.code.clone()).unwrap_or_default();
@@ -708,6 +746,7 @@ pub fn parse_record(
                 "classification": class,
                 "age": age,
                 "sex": sex,
+                "reported_by": reporter,
             });
             // Streams count cases on the day they were reported (what the system knows
             // when it runs); the line list and the epidemic curve show the onset.
@@ -968,11 +1007,47 @@ pub struct FeedReport {
 }
 
 impl FeedReport {
-    fn add(&mut self, o: FeedOutcome) {
+    /// Adds a batch's outcome; `meta` holds each written record's line and record id.
+    fn add(&mut self, o: FeedOutcome, meta: &[(u64, String)]) {
         self.inserted += o.inserted;
         self.updated += o.updated;
         self.unchanged += o.unchanged;
+        for i in o.refused {
+            let (line, id) = meta.get(i).cloned().unwrap_or_default();
+            self.rejected.push(Rejected {
+                line,
+                record_id: Some(id),
+                errors: vec![
+                    FieldError::new(
+                        "record_id",
+                        "a record with this id is stored outside what this account may change",
+                    )
+                    .with_zh("同编号的记录不在本账号可修改的范围内"),
+                ],
+            });
+        }
     }
+}
+
+/// What a caller's batch of `kind` may change among stored records. Only cases need a
+/// guard: every other feed's key holds its sender, which the caller was checked against.
+fn guard(caller: &Caller, kind: FeedKind) -> Guard {
+    let scope = caller.scope();
+    if kind != FeedKind::Cases {
+        return Guard::default();
+    }
+    Guard {
+        community_prefix: scope.prefix().map(str::to_owned),
+        reported_by: scope.institution.clone(),
+    }
+}
+
+/// The records of a batch that passed their checks, with each one's line and record id.
+pub struct Checked {
+    /// The records to store.
+    pub records: Vec<FeedRecord>,
+    /// Line and record id of each.
+    pub meta: Vec<(u64, String)>,
 }
 
 /// Checks a batch of records of `kind`, each given as its cells in the order of
@@ -983,12 +1058,16 @@ pub fn check_batch(
     kind: FeedKind,
     rows: &[(u64, Vec<&str>)],
     report: &mut FeedReport,
-) -> Vec<FeedRecord> {
+) -> Checked {
     let mut records = Vec::with_capacity(rows.len());
+    let mut meta = Vec::with_capacity(rows.len());
     for (line, values) in rows {
         report.received += 1;
         match parse_record(kind, values, ctx) {
-            Ok(r) => records.push(r),
+            Ok(r) => {
+                meta.push((*line, r.record_id.clone()));
+                records.push(r);
+            }
             Err(errors) => {
                 let id = values.first().map(|v| v.trim()).filter(|v| !v.is_empty());
                 report.rejected.push(Rejected {
@@ -999,7 +1078,7 @@ pub fn check_batch(
             }
         }
     }
-    records
+    Checked { records, meta }
 }
 
 /// Checks and stores a batch (see [`check_batch`]); the accepted records in one transaction.
@@ -1010,9 +1089,12 @@ pub async fn ingest(
     rows: &[(u64, Vec<&str>)],
     report: &mut FeedReport,
 ) -> Result<(), AppError> {
-    let records = check_batch(ctx, kind, rows, report);
+    let Checked { records, meta } = check_batch(ctx, kind, rows, report);
     if !records.is_empty() {
-        report.add(store.upsert_feed(kind.as_str(), &records).await?);
+        let outcome = store
+            .upsert_feed_guarded(kind.as_str(), &records, &guard(ctx.caller, kind))
+            .await?;
+        report.add(outcome, &meta);
     }
     Ok(())
 }
@@ -1024,7 +1106,7 @@ pub async fn receive_batch(
     caller: &Caller,
     rules: &FeedRules,
     kind: FeedKind,
-    batch: &[Map<String, Value>],
+    batch: &[Value],
     today: NaiveDate,
 ) -> Result<FeedReport, AppError> {
     caller.require(Permission::ReportSurveillance)?;
@@ -1035,26 +1117,60 @@ pub async fn receive_batch(
         caller,
         today,
     };
-    let owned: Vec<Vec<String>> = batch
-        .iter()
-        .map(|obj| {
-            kind.columns()
-                .iter()
-                .map(|col| match obj.get(*col) {
-                    None | Some(Value::Null) => String::new(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
+    let mut report = FeedReport::default();
+    // Elements that are not records, or that carry a key the feed does not have (a
+    // misspelt `temprature` would otherwise just be missing), are refused by position.
+    let mut owned: Vec<(u64, Vec<String>)> = Vec::with_capacity(batch.len());
+    for (i, element) in batch.iter().enumerate() {
+        let line = i as u64 + 1;
+        let Some(obj) = element.as_object() else {
+            report.received += 1;
+            report.rejected.push(Rejected {
+                line,
+                record_id: None,
+                errors: vec![
+                    FieldError::new("record", "not a JSON object").with_zh("不是 JSON 对象"),
+                ],
+            });
+            continue;
+        };
+        let unknown: Vec<FieldError> = obj
+            .keys()
+            .filter(|k| !kind.columns().contains(&k.as_str()))
+            .map(|k| {
+                FieldError::new(k, format!("not a field of {}", kind.as_str()))
+                    .with_zh(format!("不是{}的字段", kind.describe().0))
+            })
+            .collect();
+        if !unknown.is_empty() {
+            report.received += 1;
+            report.rejected.push(Rejected {
+                line,
+                record_id: obj
+                    .get("record_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                errors: unknown,
+            });
+            continue;
+        }
+        let cells = kind
+            .columns()
+            .iter()
+            .map(|col| match obj.get(*col) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            })
+            .collect();
+        owned.push((line, cells));
+    }
     let rows: Vec<(u64, Vec<&str>)> = owned
         .iter()
-        .enumerate()
-        .map(|(i, cells)| (i as u64 + 1, cells.iter().map(String::as_str).collect()))
+        .map(|(line, cells)| (*line, cells.iter().map(String::as_str).collect()))
         .collect();
-    let mut report = FeedReport::default();
     ingest(store, &ctx, kind, &rows, &mut report).await?;
+    report.rejected.sort_by_key(|r| r.line);
     record_event(store, caller, kind, &report, "api").await?;
     Ok(report)
 }
@@ -1100,6 +1216,28 @@ pub enum FeedFileError {
     /// Storing failed.
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+/// Records that a file import stopped, with what it had committed; returns `e` to pass on.
+async fn failed(
+    store: &Store,
+    caller: &Caller,
+    kind: FeedKind,
+    report: FeedReport,
+    e: AppError,
+) -> FeedFileError {
+    let event = Event::new("import", "feed").outcome("failed").detail(format!(
+        "{} via file stopped ({e}); committed before: {} new, {} changed, {} unchanged, {} refused",
+        kind.as_str(),
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected.len()
+    ));
+    if let Err(audit) = caller.record(store, event).await {
+        return FeedFileError::App(audit);
+    }
+    FeedFileError::App(e)
 }
 
 /// The outcome of a spawned batch write.
@@ -1157,17 +1295,34 @@ pub async fn import_file<R: Read>(
         index.push(i);
     }
     let mut report = FeedReport::default();
-    let mut writing: Option<tokio::task::JoinHandle<hc_store::Result<FeedOutcome>>> = None;
+    type Writing = (
+        tokio::task::JoinHandle<hc_store::Result<FeedOutcome>>,
+        Vec<(u64, String)>,
+    );
+    let mut writing: Option<Writing> = None;
     let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(batch_size);
     let mut record = csv::StringRecord::new();
     let mut line = 1;
     loop {
-        let more = csv
-            .read_record(&mut record)
-            .map_err(|source| FeedFileError::Csv {
-                line: line + 1,
-                source,
-            })?;
+        let more = match csv.read_record(&mut record) {
+            Ok(more) => more,
+            Err(source) => {
+                // What was written before stays written (and audited); the caller learns
+                // where reading stopped.
+                if let Some((w, meta)) = writing.take()
+                    && let Ok(outcome) = joined(w.await)
+                {
+                    report.add(outcome, &meta);
+                }
+                let e = FeedFileError::Csv {
+                    line: line + 1,
+                    source,
+                };
+                let detail = AppError::Internal(e.to_string());
+                let _ = failed(store, caller, kind, report, detail).await;
+                return Err(e);
+            }
+        };
         if more {
             line = record.position().map_or(line + 1, |p| p.line());
             if record.len() == header.len() {
@@ -1197,15 +1352,23 @@ pub async fn import_file<R: Read>(
                 .map(|(l, r)| (*l, index.iter().map(|&i| r.get(i).unwrap_or("")).collect()))
                 .collect();
             // Check this batch while the previous one is written.
-            let records = check_batch(&ctx, kind, &rows, &mut report);
-            if let Some(w) = writing.take() {
-                report.add(joined(w.await)?);
+            let Checked { records, meta } = check_batch(&ctx, kind, &rows, &mut report);
+            if let Some((w, meta)) = writing.take() {
+                let outcome = joined(w.await);
+                if let Err(e) = outcome {
+                    return Err(failed(store, caller, kind, report, e).await);
+                }
+                report.add(outcome?, &meta);
             }
             if !records.is_empty() {
                 let store = store.clone();
-                writing = Some(tokio::spawn(async move {
-                    store.upsert_feed(kind.as_str(), &records).await
-                }));
+                let guard = guard(caller, kind);
+                let task = tokio::spawn(async move {
+                    store
+                        .upsert_feed_guarded(kind.as_str(), &records, &guard)
+                        .await
+                });
+                writing = Some((task, meta));
             }
             batch.clear();
             progress(report.received);
@@ -1214,8 +1377,11 @@ pub async fn import_file<R: Read>(
             break;
         }
     }
-    if let Some(w) = writing.take() {
-        report.add(joined(w.await)?);
+    if let Some((w, meta)) = writing.take() {
+        match joined(w.await) {
+            Ok(outcome) => report.add(outcome, &meta),
+            Err(e) => return Err(failed(store, caller, kind, report, e).await),
+        }
     }
     report.rejected.sort_by_key(|r| r.line);
     record_event(store, caller, kind, &report, "file").await?;

@@ -35,7 +35,7 @@ pub struct FeedRecord {
 }
 
 /// What writing a batch of feed records did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FeedOutcome {
     /// New records.
     pub inserted: u64,
@@ -43,6 +43,34 @@ pub struct FeedOutcome {
     pub updated: u64,
     /// Records re-sent unchanged.
     pub unchanged: u64,
+    /// Positions in the batch of records whose stored version the [`Guard`] kept the sender
+    /// from changing; nothing of them was written.
+    pub refused: Vec<usize>,
+}
+
+/// Which stored records a batch may change: those in a community under `community_prefix`
+/// and, when `reported_by` is set, whose fields say they were reported by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guard {
+    /// The sender's org-unit subtree, if limited.
+    pub community_prefix: Option<String>,
+    /// The sender's institution, if the sender is one.
+    pub reported_by: Option<String>,
+}
+
+impl Guard {
+    /// Whether the sender may change `stored`.
+    pub fn allows(&self, stored: &FeedRecord) -> bool {
+        let area = self
+            .community_prefix
+            .as_deref()
+            .is_none_or(|p| stored.community_code.starts_with(p));
+        let reporter = self
+            .reported_by
+            .as_deref()
+            .is_none_or(|r| stored.fields.get("reported_by").and_then(|v| v.as_str()) == Some(r));
+        area && reporter
+    }
 }
 
 /// A count of one code in one community on one day.
@@ -110,7 +138,11 @@ struct Plan<'a> {
 }
 
 /// Plans a batch against `stored`, the batch's keys as stored.
-fn plan(batch: &[FeedRecord], stored: HashMap<(String, String), FeedRecord>) -> Result<Plan<'_>> {
+fn plan<'a>(
+    batch: &'a [FeedRecord],
+    stored: HashMap<(String, String), FeedRecord>,
+    guard: &Guard,
+) -> Result<Plan<'a>> {
     let mut outcome = FeedOutcome::default();
     // The record each key stands at as the batch goes on (the stored one first).
     let mut current: HashMap<(&str, &str), FeedRecord> = HashMap::new();
@@ -120,7 +152,14 @@ fn plan(batch: &[FeedRecord], stored: HashMap<(String, String), FeedRecord>) -> 
         let key = (rec.source_code.as_str(), rec.record_id.as_str());
         let before = match current.get(&key) {
             Some(r) => Some(r),
-            None => stored.get(&(rec.source_code.clone(), rec.record_id.clone())),
+            None => {
+                let s = stored.get(&(rec.source_code.clone(), rec.record_id.clone()));
+                if s.is_some_and(|s| !guard.allows(s)) {
+                    outcome.refused.push(i);
+                    continue;
+                }
+                s
+            }
         };
         match before {
             Some(old) if old == rec => {
@@ -229,6 +268,18 @@ impl Store {
     /// moved with them, all in one transaction. A key that comes twice in the batch ends as
     /// its last occurrence.
     pub async fn upsert_feed(&self, feed: &str, batch: &[FeedRecord]) -> Result<FeedOutcome> {
+        self.upsert_feed_guarded(feed, batch, &Guard::default())
+            .await
+    }
+
+    /// [`Store::upsert_feed`], changing only stored records that `guard` allows (the others
+    /// come back in [`FeedOutcome::refused`]).
+    pub async fn upsert_feed_guarded(
+        &self,
+        feed: &str,
+        batch: &[FeedRecord],
+        guard: &Guard,
+    ) -> Result<FeedOutcome> {
         let keys: Vec<(&str, &str)> = batch
             .iter()
             .map(|r| (r.source_code.as_str(), r.record_id.as_str()))
@@ -250,7 +301,7 @@ impl Store {
                     writes,
                     changes,
                     outcome,
-                } = plan(batch, stored)?;
+                } = plan(batch, stored, guard)?;
                 if !writes.is_empty() {
                     sqlx::query($upsert)
                         .bind(feed)
@@ -434,13 +485,14 @@ mod tests {
             writes,
             changes,
             outcome,
-        } = plan(&batch, stored).unwrap();
+        } = plan(&batch, stored, &Guard::default()).unwrap();
         assert_eq!(
             outcome,
             FeedOutcome {
                 inserted: 1,
                 updated: 1,
-                unchanged: 1
+                unchanged: 1,
+                refused: vec![],
             }
         );
         assert_eq!(
@@ -463,13 +515,54 @@ mod tests {
     }
 
     #[test]
+    fn a_guard_keeps_a_sender_off_records_outside_its_reach() {
+        let mut theirs = rec("a", 1, "A00=1");
+        theirs.community_code = "C9".into();
+        theirs.fields = serde_json::json!({ "reported_by": "H9" });
+        let stored: HashMap<_, _> = [(("H1".to_owned(), "a".to_owned()), theirs)]
+            .into_iter()
+            .collect();
+        let batch = vec![rec("a", 1, "A00=1"), rec("b", 1, "A00=1")];
+        let area = Guard {
+            community_prefix: Some("C1".into()),
+            reported_by: None,
+        };
+        let p = plan(&batch, stored.clone(), &area).unwrap();
+        assert_eq!((p.outcome.refused, p.outcome.inserted), (vec![0], 1));
+        assert_eq!(p.writes.len(), 1);
+        assert_eq!(p.changes, vec![(cell("*", 1), 1), (cell("A00", 1), 1)]);
+        let reporter = Guard {
+            community_prefix: None,
+            reported_by: Some("H1".into()),
+        };
+        assert_eq!(
+            plan(&batch, stored.clone(), &reporter)
+                .unwrap()
+                .outcome
+                .refused,
+            vec![0]
+        );
+        let same = Guard {
+            community_prefix: Some("C".into()),
+            reported_by: Some("H9".into()),
+        };
+        assert!(
+            plan(&batch, stored, &same)
+                .unwrap()
+                .outcome
+                .refused
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn a_key_twice_in_a_batch_is_written_once_as_its_last_state() {
         let batch = vec![rec("a", 1, "fever=1"), rec("a", 1, "gi=1")];
         let Plan {
             writes,
             changes,
             outcome,
-        } = plan(&batch, HashMap::new()).unwrap();
+        } = plan(&batch, HashMap::new(), &Guard::default()).unwrap();
         assert_eq!((outcome.inserted, outcome.updated), (1, 1));
         assert_eq!(writes.len(), 1);
         assert_eq!(writes[0].contrib, "gi=1");

@@ -906,12 +906,13 @@ async fn import_feed(
         let out =
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(out));
-        w.write_record(["line", "record_id", "field", "reason"])?;
+        w.write_record(["line", "record_id", "field", "reason", "reason_zh"])?;
         for r in &report.rejected {
             for e in &r.errors {
                 let line = r.line.to_string();
                 let id = r.record_id.as_deref().unwrap_or("");
-                w.write_record([line.as_str(), id, e.field.as_str(), e.message.as_str()])?;
+                let zh = e.zh.as_deref().unwrap_or("");
+                w.write_record([line.as_str(), id, e.field.as_str(), e.message.as_str(), zh])?;
             }
         }
         w.flush()

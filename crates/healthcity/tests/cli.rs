@@ -137,7 +137,7 @@ async fn import_takes_surveillance_feeds_once_and_names_bad_records() {
         let rejects = std::fs::read_to_string(dir.path().join("visits.csv.rejects.csv")).unwrap();
         assert_eq!(
             rejects,
-            "line,record_id,field,reason\n3,v2,diagnosis_codes,\"\"\"XYZ\"\" is not an ICD-10 code\"\n3,v2,temperature,\"\"\"abc\"\" is not a temperature in °C\"\n"
+            "line,record_id,field,reason,reason_zh\n3,v2,diagnosis_codes,\"\"\"XYZ\"\" is not an ICD-10 code\",“XYZ”不是 ICD-10 编码\n3,v2,temperature,\"\"\"abc\"\" is not a temperature in °C\",“abc”不是摄氏温度\n"
         );
         let o = healthcity(dir.path(), &db, &["import", "visits", "visits.csv"]);
         assert!(

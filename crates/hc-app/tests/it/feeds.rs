@@ -279,12 +279,16 @@ async fn a_sender_reports_only_for_itself_and_a_reader_not_at_all() {
         let r = load_as(s, &staff, FeedKind::Visits, VISITS).await;
         // Only v3 comes from C1.
         assert_eq!((r.inserted, r.rejected.len()), (1, 3), "{b:?}");
-        assert!(r.rejected[0].errors[0].message.contains("outside"));
+        // H1 is named as any unknown code would be: the account learns nothing of it.
+        assert_eq!(
+            r.rejected[0].errors[0].message,
+            "H1 is not an institution this account may report for"
+        );
 
         let mut analyst = Caller::cli();
         analyst.principal.role = Role::Commission;
         let rules = FeedRules::builtin().unwrap();
-        let batch = vec![serde_json::Map::new()];
+        let batch = vec![serde_json::json!({})];
         let err = receive_batch(s, &analyst, &rules, FeedKind::Visits, &batch, d(TODAY))
             .await
             .unwrap_err();
@@ -299,7 +303,7 @@ async fn an_api_batch_takes_json_numbers_and_reports_positions() {
         let s = &db.store;
         city(s).await;
         let rules = FeedRules::builtin().unwrap();
-        let batch: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(
+        let batch: Vec<serde_json::Value> = serde_json::from_str(
             r#"[
               {"record_id": "j1", "institution_code": "H1", "visit_time": "2026-01-19 08:00",
                "community_code": "440305001001", "age": 30, "sex": "F",
@@ -369,5 +373,119 @@ async fn a_new_dictionary_reclassifies_history_and_moves_the_counts() {
             .await
             .unwrap();
         assert_eq!(again.read, 0);
+    }
+}
+
+fn scoped(role: Role, orgunit: Option<&str>, institution: Option<&str>) -> Caller {
+    let mut c = Caller::cli();
+    c.principal.role = role;
+    c.principal.scope = Scope {
+        orgunit: orgunit.map(Into::into),
+        institution: institution.map(Into::into),
+        resident: None,
+        practitioner: None,
+    };
+    c
+}
+
+#[tokio::test]
+async fn a_case_report_is_changed_only_by_whoever_may_see_it() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        city(s).await;
+        let head = "record_id,disease_code,onset_date,diagnosis_date,report_date,community_code,classification,age,sex\n";
+        let plague =
+            format!("{head}p1,A20,2026-01-15,2026-01-16,2026-01-16,440305001002,suspected,40,M\n");
+        assert_eq!(load(s, FeedKind::Cases, &plague).await.inserted, 1);
+        // An analyst of the other community sends the same id, moved into their own area:
+        // refused, and the report stays where it was.
+        let analyst = scoped(Role::CdcAnalyst, Some("440305001001"), None);
+        let hide =
+            format!("{head}p1,A09,2026-01-15,2026-01-16,2026-01-16,440305001001,suspected,40,M\n");
+        let r = load_as(s, &analyst, FeedKind::Cases, &hide).await;
+        assert_eq!(
+            (r.inserted, r.updated, r.rejected.len()),
+            (0, 0, 1),
+            "{b:?} {r:?}"
+        );
+        assert_eq!(r.rejected[0].line, 2);
+        assert!(
+            r.rejected[0].errors[0]
+                .message
+                .contains("outside what this account may change")
+        );
+        let stored = s.feed_records("cases").await.unwrap();
+        assert_eq!(stored[0].community_code, "440305001002");
+        assert_eq!(
+            counts(s, "cases", "2026-01-16").await,
+            ["*@002=1", "A20@002=1"]
+        );
+        // A hospital's account corrects only what it reported.
+        let hospital = scoped(Role::InstitutionStaff, None, Some("H1"));
+        let r = load_as(s, &hospital, FeedKind::Cases, &hide).await;
+        assert_eq!((r.updated, r.rejected.len()), (0, 1), "{b:?}");
+        let own =
+            format!("{head}h1,B08.4,2026-01-15,2026-01-16,2026-01-16,440305001001,clinical,3,F\n");
+        assert_eq!(
+            load_as(s, &hospital, FeedKind::Cases, &own).await.inserted,
+            1
+        );
+        let fixed = own.replace("clinical", "confirmed");
+        assert_eq!(
+            load_as(s, &hospital, FeedKind::Cases, &fixed).await.updated,
+            1
+        );
+        // A school does not report notifiable diseases at all.
+        let school = scoped(Role::InstitutionStaff, None, Some("S1"));
+        let r = load_as(s, &school, FeedKind::Cases, &own.replace("h1", "s1")).await;
+        assert_eq!((r.inserted, r.rejected.len()), (0, 1), "{b:?}");
+        assert!(r.rejected[0].errors[0].message.contains("does not report"));
+    }
+}
+
+#[tokio::test]
+async fn an_api_batch_refuses_strangers_misspellings_and_control_characters_by_position() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let s = &db.store;
+        city(s).await;
+        let rules = FeedRules::builtin().unwrap();
+        let batch = vec![
+            serde_json::json!("not a record"),
+            serde_json::json!({"record_id": "k1", "institution_code": "H1", "visit_time": "2026-01-19",
+                "community_code": "440305001001", "temprature": 39.0}),
+            serde_json::json!({"record_id": "k2", "institution_code": "H1", "visit_time": "2026-01-19",
+                "community_code": "440305001001", "chief_complaint": "发热\u{0}"}),
+            serde_json::json!({"record_id": "k3", "institution_code": "H1", "visit_time": "0999-01-19",
+                "community_code": "440305001001"}),
+            serde_json::json!({"record_id": "k4", "institution_code": "H1", "visit_time": "2026-01-19",
+                "community_code": "440305001001"}),
+        ];
+        let r = receive_batch(
+            s,
+            &Caller::cli(),
+            &rules,
+            FeedKind::Visits,
+            &batch,
+            d(TODAY),
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.received, r.inserted), (5, 1), "{b:?} {r:?}");
+        let faults: Vec<(u64, &str)> = r
+            .rejected
+            .iter()
+            .map(|x| (x.line, x.errors[0].field.as_str()))
+            .collect();
+        assert_eq!(
+            faults,
+            [
+                (1, "record"),
+                (2, "temprature"),
+                (3, "chief_complaint"),
+                (4, "visit_time")
+            ]
+        );
     }
 }

@@ -9,16 +9,45 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use hc_app::feeds::{FeedFileError, FeedKind, FeedReport, FeedRules};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::ApiPath;
 use crate::auth::CurrentUser;
-use crate::error::{Problem, ProblemField};
+use crate::error::Problem;
 use crate::{ApiError, AppState};
+
+/// The feeds, as the path names them (for the OpenAPI document).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum FeedName {
+    /// Sentinel syndromic visits.
+    Visits,
+    /// Notifiable-disease reports.
+    Cases,
+    /// Pharmacy sales.
+    PharmacySales,
+    /// School absenteeism.
+    Absenteeism,
+    /// Laboratory results.
+    LabResults,
+}
 
 /// Records one JSON batch may hold.
 pub const MAX_BATCH: usize = 10_000;
+
+/// A field at fault, in English and Chinese.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedFieldOut {
+    /// The column (or JSON key).
+    pub field: String,
+    /// What is wrong, in English.
+    pub message: String,
+    /// What is wrong, in Chinese.
+    pub message_zh: Option<String>,
+}
 
 /// A refused record.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,7 +57,36 @@ pub struct FeedRejectOut {
     /// The sender's record id, if it could be read.
     pub record_id: Option<String>,
     /// Every field at fault.
-    pub errors: Vec<ProblemField>,
+    pub errors: Vec<FeedFieldOut>,
+}
+
+/// A JSON array of at most [`MAX_BATCH`] elements, refused as soon as it holds more (so a
+/// body of millions of tiny elements is not built in memory first).
+struct Capped(Vec<Value>);
+
+impl<'de> serde::Deserialize<'de> for Capped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Capped;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a JSON array of at most {MAX_BATCH} records")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Capped, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    if out.len() == MAX_BATCH {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_BATCH} records in one batch"
+                        )));
+                    }
+                    out.push(v);
+                }
+                Ok(Capped(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// What a batch did.
@@ -64,9 +122,10 @@ fn out(kind: FeedKind, r: FeedReport) -> FeedBatchOut {
                 errors: x
                     .errors
                     .into_iter()
-                    .map(|e| ProblemField {
+                    .map(|e| FeedFieldOut {
                         field: e.field,
                         message: e.message,
+                        message_zh: e.zh,
                     })
                     .collect(),
             })
@@ -80,10 +139,11 @@ fn out(kind: FeedKind, r: FeedReport) -> FeedBatchOut {
 /// kept once per sender and `record_id`: re-sending it changes nothing, a changed one is
 /// updated with the counts it fed.
 #[utoipa::path(post, path = "/api/v1/feeds/{kind}", tag = "surveillance", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "visits | cases | pharmacy-sales | absenteeism | lab-results")),
+    params(("kind" = FeedName, Path, description = "visits | cases | pharmacy-sales | absenteeism | lab-results")),
     request_body(content(
         (Vec<Object> = "application/json"),
-        (String = "text/csv"))),
+        (String = "text/csv"),
+        (String = "application/csv"))),
     responses((status = 200, body = FeedBatchOut), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json")))]
@@ -127,19 +187,9 @@ pub async fn receive(
     let rules = FeedRules::shared()?;
     let today = hc_app::today();
     let report = if json {
-        let batch: Vec<Map<String, Value>> = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_field(
-                "body",
-                format!("not a JSON array of records ({e}, line {})", e.line()),
-            )
+        let Capped(batch) = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_field("body", format!("not a JSON array of records: {e}"))
         })?;
-        if batch.len() > MAX_BATCH {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload too large",
-                format!("{} records; a batch holds at most {MAX_BATCH}", batch.len()),
-            ));
-        }
         hc_app::feeds::receive_batch(&s.store, &user.0, &rules, kind, &batch, today).await?
     } else {
         hc_app::feeds::import_file(

@@ -33,7 +33,7 @@ use crate::error::{Problem, ProblemField};
         TeamMemberIn, TeamIn, TeamOut, TeamMemberOut, TeamViewOut, ContractIn, EndContractIn, ServiceIn, ContractOut, CreatedOut,
         DiagnosisIn, DiagnosisCreatedOut, FollowUpIn, RecordedOut, CheckIn, TagOut, DiagnosisOut, EnrolmentOut, FollowupOut,
         ProgramOut, CheckOut, DueOut, CareRecordOut, WorkItemOut, WorklistOut, IndicatorOut, MemberOut,
-        feeds::FeedBatchOut, feeds::FeedRejectOut)),
+        feeds::FeedBatchOut, feeds::FeedRejectOut, feeds::FeedFieldOut, feeds::FeedName)),
     modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"),
         (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"),
