@@ -927,6 +927,9 @@ pub struct Reclassified {
     pub read: u64,
     /// Of those, visits whose syndromes changed (their counts moved with them).
     pub changed: u64,
+    /// Visits corrected by their sender while this run read them: left as the sender
+    /// wrote them (another run re-classifies them if their version is still old).
+    pub skipped: u64,
 }
 
 /// Re-classifies every stored visit whose dictionary version is not `dictionary`'s, in
@@ -956,24 +959,43 @@ pub async fn reclassify(
         };
         after = last;
         let mut records = Vec::with_capacity(page.len());
+        let mut expected = std::collections::HashMap::with_capacity(page.len());
+        let mut changed = Vec::with_capacity(page.len());
         for (_, rec) in page {
+            expected.insert(
+                (rec.source_code.clone(), rec.record_id.clone()),
+                rec.clone(),
+            );
             let old = rec.contrib.clone();
             let new = reclassified(dictionary, rec);
-            done.read += 1;
-            done.changed += u64::from(new.contrib != old);
+            changed.push(new.contrib != old);
             records.push(new);
         }
-        store.upsert_feed(feed, &records).await?;
+        // A record its sender corrected since it was read is not overwritten with the
+        // re-classification of its old version.
+        let guard = Guard {
+            expected: Some(expected),
+            ..Guard::default()
+        };
+        let outcome = store.upsert_feed_guarded(feed, &records, &guard).await?;
+        done.read += records.len() as u64;
+        done.skipped += outcome.refused.len() as u64;
+        done.changed += changed
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| **c && !outcome.refused.contains(i))
+            .count() as u64;
         progress(done.read);
     }
     caller
         .record(
             store,
             Event::new("update", "feed").detail(format!(
-                "visits re-classified under {}: {} read, {} changed",
+                "visits re-classified under {}: {} read, {} changed, {} corrected meanwhile and left",
                 dictionary.version(),
                 done.read,
-                done.changed
+                done.changed,
+                done.skipped
             )),
         )
         .await?;
@@ -1039,6 +1061,7 @@ fn guard(caller: &Caller, kind: FeedKind) -> Guard {
     Guard {
         community_prefix: scope.prefix().map(str::to_owned),
         reported_by: scope.institution.clone(),
+        expected: None,
     }
 }
 

@@ -48,14 +48,18 @@ pub struct FeedOutcome {
     pub refused: Vec<usize>,
 }
 
-/// Which stored records a batch may change: those in a community under `community_prefix`
-/// and, when `reported_by` is set, whose fields say they were reported by it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which stored records a batch may change: those in a community under `community_prefix`,
+/// when `reported_by` is set those whose fields say they were reported by it, and when
+/// `expected` is set only those still exactly as expected (a record changed since the
+/// caller read it is left alone).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Guard {
     /// The sender's org-unit subtree, if limited.
     pub community_prefix: Option<String>,
     /// The sender's institution, if the sender is one.
     pub reported_by: Option<String>,
+    /// The stored versions the caller read, by (sender, record id).
+    pub expected: Option<HashMap<(String, String), FeedRecord>>,
 }
 
 impl Guard {
@@ -69,7 +73,10 @@ impl Guard {
             .reported_by
             .as_deref()
             .is_none_or(|r| stored.fields.get("reported_by").and_then(|v| v.as_str()) == Some(r));
-        area && reporter
+        let current = self.expected.as_ref().is_none_or(|e| {
+            e.get(&(stored.source_code.clone(), stored.record_id.clone())) == Some(stored)
+        });
+        area && reporter && current
     }
 }
 
@@ -525,15 +532,15 @@ mod tests {
         let batch = vec![rec("a", 1, "A00=1"), rec("b", 1, "A00=1")];
         let area = Guard {
             community_prefix: Some("C1".into()),
-            reported_by: None,
+            ..Guard::default()
         };
         let p = plan(&batch, stored.clone(), &area).unwrap();
         assert_eq!((p.outcome.refused, p.outcome.inserted), (vec![0], 1));
         assert_eq!(p.writes.len(), 1);
         assert_eq!(p.changes, vec![(cell("*", 1), 1), (cell("A00", 1), 1)]);
         let reporter = Guard {
-            community_prefix: None,
             reported_by: Some("H1".into()),
+            ..Guard::default()
         };
         assert_eq!(
             plan(&batch, stored.clone(), &reporter)
@@ -545,13 +552,22 @@ mod tests {
         let same = Guard {
             community_prefix: Some("C".into()),
             reported_by: Some("H9".into()),
+            expected: Some(stored.clone()),
         };
-        assert!(
-            plan(&batch, stored, &same)
-                .unwrap()
-                .outcome
-                .refused
-                .is_empty()
+        let p = plan(&batch, stored.clone(), &same).unwrap();
+        assert!(p.outcome.refused.is_empty());
+        // Read before a correction landed: left alone.
+        let mut stale = stored.clone();
+        if let Some(r) = stale.values_mut().next() {
+            r.day = day(2);
+        }
+        let late = Guard {
+            expected: Some(stale),
+            ..Guard::default()
+        };
+        assert_eq!(
+            plan(&batch, stored, &late).unwrap().outcome.refused,
+            vec![0]
         );
     }
 

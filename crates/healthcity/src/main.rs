@@ -830,10 +830,11 @@ async fn reclassify(
     .context("re-classifying the visits")?;
     bar.finish_and_clear();
     println!(
-        "visits re-classified under {}: {} read, {} changed",
+        "visits re-classified under {}: {} read, {} changed, {} corrected meanwhile and left alone",
         dictionary.version(),
         r.read,
-        r.changed
+        r.changed,
+        r.skipped
     );
     Ok(ExitCode::SUCCESS)
 }
