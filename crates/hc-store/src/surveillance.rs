@@ -198,7 +198,7 @@ const STORED_SQLITE: &str = "SELECT r.source_code, r.record_id, r.day, r.communi
      r.fields, r.version FROM json_each($2) j CROSS JOIN surv_records r \
      WHERE r.feed = $1 AND r.source_code = j.value ->> 0 AND r.record_id = j.value ->> 1";
 const STORED_PG: &str = "SELECT r.source_code, r.record_id, r.day, r.community_code, r.contrib, r.denom, \
-     CAST(r.fields AS TEXT), r.version FROM jsonb_array_elements(CAST($2 AS jsonb)) j JOIN surv_records r \
+     CAST(r.fields AS TEXT) AS fields, r.version FROM jsonb_array_elements(CAST($2 AS jsonb)) j JOIN surv_records r \
      ON r.feed = $1 AND r.source_code = j ->> 0 AND r.record_id = j ->> 1";
 
 macro_rules! upsert_records {
@@ -233,19 +233,38 @@ const COUNTS_PG: &str = "INSERT INTO surv_counts (feed, code, community_code, da
 /// Serialises the writers of feed `$1` until the transaction ends.
 const LOCK_PG: &str = "SELECT pg_advisory_xact_lock(hashtext('surveillance feed ' || $1))";
 
-type StoredRow = (
-    String,
-    String,
-    NaiveDate,
-    String,
-    String,
-    i64,
-    String,
-    String,
-);
+/// A stored record as read (`fields` as JSON text on both backends).
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    source_code: String,
+    record_id: String,
+    day: NaiveDate,
+    community_code: String,
+    contrib: String,
+    denom: i64,
+    fields: String,
+    version: String,
+}
+
+/// A stored record with its id, for reading a feed page by page.
+#[derive(sqlx::FromRow)]
+struct PagedRow {
+    id: i64,
+    #[sqlx(flatten)]
+    row: StoredRow,
+}
 
 fn stored_record(row: StoredRow) -> Result<((String, String), FeedRecord)> {
-    let (source_code, record_id, day, community_code, contrib, denom, fields, version) = row;
+    let StoredRow {
+        source_code,
+        record_id,
+        day,
+        community_code,
+        contrib,
+        denom,
+        fields,
+        version,
+    } = row;
     let fields = serde_json::from_str(&fields).map_err(|e| {
         StoreError::Db(sqlx::Error::Decode(
             format!("record {record_id:?}: its stored fields are not JSON: {e}").into(),
@@ -378,20 +397,9 @@ impl Store {
         const SQLITE: &str = "SELECT id, source_code, record_id, day, community_code, contrib, denom, fields, version \
              FROM surv_records WHERE feed = $1 AND id > $3 AND version <> $2 ORDER BY id LIMIT $4";
         const PG: &str = "SELECT id, source_code, record_id, day, community_code, contrib, denom, \
-             CAST(fields AS TEXT), version FROM surv_records WHERE feed = $1 AND id > $3 AND version <> $2 \
+             CAST(fields AS TEXT) AS fields, version FROM surv_records WHERE feed = $1 AND id > $3 AND version <> $2 \
              ORDER BY id LIMIT $4";
-        type Row = (
-            i64,
-            String,
-            String,
-            NaiveDate,
-            String,
-            String,
-            i64,
-            String,
-            String,
-        );
-        let rows: Vec<Row> = match &self.db {
+        let rows: Vec<PagedRow> = match &self.db {
             crate::Db::Sqlite(p) => {
                 sqlx::query_as(SQLITE)
                     .bind(feed)
@@ -412,9 +420,7 @@ impl Store {
             }
         };
         rows.into_iter()
-            .map(|(id, a, b, c, d, e, f, g, h)| {
-                stored_record((a, b, c, d, e, f, g, h)).map(|(_, rec)| (id, rec))
-            })
+            .map(|p| stored_record(p.row).map(|(_, rec)| (p.id, rec)))
             .collect()
     }
 
@@ -429,7 +435,7 @@ impl Store {
         const SQLITE: &str = "SELECT source_code, record_id, day, community_code, contrib, denom, fields, version \
              FROM surv_records WHERE feed = $1 ORDER BY id";
         const PG: &str = "SELECT source_code, record_id, day, community_code, contrib, denom, \
-             CAST(fields AS TEXT), version FROM surv_records WHERE feed = $1 ORDER BY id";
+             CAST(fields AS TEXT) AS fields, version FROM surv_records WHERE feed = $1 ORDER BY id";
         let rows: Vec<StoredRow> = match &self.db {
             crate::Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(feed).fetch_all(p).await?,
             crate::Db::Postgres(p) => sqlx::query_as(PG).bind(feed).fetch_all(p).await?,

@@ -7,7 +7,7 @@
 
 use hc_app::audit::Caller;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -688,6 +688,15 @@ fn draw_target() -> ProgressDrawTarget {
     }
 }
 
+/// Where an import's refused rows go: `--rejects`, or `FILE.rejects.csv` beside the file.
+fn rejects_path(file: &Path, rejects: Option<PathBuf>) -> PathBuf {
+    rejects.unwrap_or_else(|| {
+        let mut p = file.as_os_str().to_owned();
+        p.push(".rejects.csv");
+        PathBuf::from(p)
+    })
+}
+
 async fn import(
     store: &hc_store::Store,
     kind: ImportKind,
@@ -703,11 +712,7 @@ async fn import(
         }
     };
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let rejects_path = rejects.unwrap_or_else(|| {
-        let mut p = file.clone().into_os_string();
-        p.push(".rejects.csv");
-        PathBuf::from(p)
-    });
+    let rejects_path = rejects_path(&file, rejects);
     let out = std::fs::File::create(&rejects_path)
         .with_context(|| format!("creating {}", rejects_path.display()))?;
     let mut sink = CsvRejects::new(std::io::BufWriter::new(out));
@@ -798,23 +803,11 @@ async fn reclassify(
     dictionary: Option<PathBuf>,
     batch_size: usize,
 ) -> anyhow::Result<ExitCode> {
-    let dictionary = match &dictionary {
-        None => hc_syndromes::Dictionary::builtin().map_err(|e| anyhow::anyhow!("{e}"))?,
-        Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", path.display());
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            match hc_syndromes::Dictionary::from_toml(&text) {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!("error: dictionary {}: {e}", path.display());
-                    return Ok(ExitCode::from(2));
-                }
-            }
+    let dictionary = match syndromes::load_dictionary(dictionary.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
         }
     };
     let bar = ProgressBar::with_draw_target(None, draw_target());
@@ -899,11 +892,7 @@ async fn import_feed(
         report.rejected.len()
     );
     if !report.rejected.is_empty() {
-        let path = rejects.unwrap_or_else(|| {
-            let mut p = file.clone().into_os_string();
-            p.push(".rejects.csv");
-            PathBuf::from(p)
-        });
+        let path = rejects_path(&file, rejects);
         let out =
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(out));

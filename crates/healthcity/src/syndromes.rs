@@ -65,15 +65,19 @@ pub fn run(action: &SyndromesAction) -> ExitCode {
 /// `healthcity syndromes classify`: exit 0 when every row was classified, 1 when some rows
 /// were left out (each named on standard error) or the output could not be written, 2 when the
 /// file or the dictionary cannot be used.
-fn classify(args: &ClassifyArgs) -> ExitCode {
-    let dictionary = match &args.dictionary {
+/// The dictionary in `path` (a TOML file), or the built-in one; the error names the file.
+pub(crate) fn load_dictionary(path: Option<&std::path::Path>) -> Result<Dictionary, String> {
+    match path {
         None => Dictionary::builtin().map_err(|e| format!("the built-in dictionary: {e}")),
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
             .and_then(|text| Dictionary::from_toml(&text).map_err(|e| e.to_string()))
             .map_err(|e| format!("dictionary {}: {e}", path.display())),
-    };
-    let dictionary = match dictionary {
+    }
+}
+
+fn classify(args: &ClassifyArgs) -> ExitCode {
+    let dictionary = match load_dictionary(args.dictionary.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
