@@ -116,6 +116,8 @@ pub struct Essence {
 struct Tables {
     ewma: Vec<Option<EwmaConstants>>,
     regression_min_sigma: Vec<f64>,
+    /// The statistic above which the regression's p-value is below 0.01 (red).
+    regression_red: Vec<f64>,
     /// Indexed by `(len - MIN_BASELINE_REGRESSION) * 7 + weekday of the first day`.
     designs: Vec<Qr>,
 }
@@ -138,6 +140,15 @@ impl Tables {
                 }
             })
             .collect();
+        let regression_red = (0..=b)
+            .map(|len| {
+                if regression && len >= MIN_BASELINE_REGRESSION {
+                    qt_rounded(0.99, len - COLUMNS)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
         let designs = (MIN_BASELINE_REGRESSION..=b)
             .filter(|_| regression)
             .flat_map(|len| (0..7).map(move |weekday| Qr::design(len, weekday)))
@@ -145,6 +156,7 @@ impl Tables {
         Tables {
             ewma,
             regression_min_sigma,
+            regression_red,
             designs,
         }
     }
@@ -227,6 +239,8 @@ struct Outcome {
     p: f64,
     level: Option<Level>,
     r2: Option<f64>,
+    /// The smallest count that would have made the day red (NaN where unknown).
+    limit: f64,
 }
 
 impl Detector for Essence {
@@ -310,6 +324,7 @@ impl Detector for Essence {
                 e.level = o.level;
                 e.alarm = o.level == Some(Level::Red);
                 e.score = o.r2;
+                e.limit = o.limit.is_finite().then_some(o.limit);
             }
             out.push(e);
         }
@@ -580,6 +595,7 @@ impl Essence {
             }
             let expected = max_r(0.0, forecast);
             let statistic = (y[i] - expected) / sigma;
+            let limit = expected + self.tables.regression_red[len] * sigma;
             let p = upper_p(statistic, n_df);
             let mut level = level_of(p);
             if matches!(level, Some(Level::Red | Level::Yellow))
@@ -593,6 +609,7 @@ impl Essence {
                 p,
                 level,
                 r2: Some(r2_adj),
+                limit,
             }));
         }
         out
@@ -608,7 +625,8 @@ impl Essence {
         }
         let max = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let scaled: Vec<f64>;
-        let y: &[f64] = if max < 1.0 {
+        let rescaled = max < 1.0;
+        let y: &[f64] = if rescaled {
             let mut positive: Vec<f64> = y.iter().copied().filter(|v| *v > 0.0).collect();
             match median(&mut positive) {
                 Some(m) => {
@@ -652,9 +670,12 @@ impl Essence {
             // p-values (the costly part) are never shown.
             let wanted = i >= from;
             let mut best: Option<(f64, f64)> = None;
+            // The count at which either average would cross the red line.
+            let mut limit = f64::INFINITY;
             for (k, (zk, w)) in z.iter_mut().zip(weights).enumerate() {
                 let q = 1.0 - w;
                 let sigma = max_r(c.min_sigma[k], s * c.correction[k] + c.constant[k]);
+                limit = limit.min((expected + alert * sigma - q * *zk) / w);
                 *zk = w * y[i] + q * *zk;
                 let statistic = (*zk - expected) / sigma;
                 if statistic.abs() > alert {
@@ -679,6 +700,7 @@ impl Essence {
                     p,
                     level: level_of(p),
                     r2: None,
+                    limit: if rescaled { f64::NAN } else { limit },
                 });
             }
         }

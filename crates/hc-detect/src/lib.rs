@@ -48,6 +48,9 @@ pub mod sim;
 pub use params::{ParamError, Params, invalid};
 pub use series::{Frequency, Period, Series, SeriesError};
 
+/// The engine's version, stored with every signal so that it can be re-computed.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The methods [`detector`] knows, as named on the command line.
 pub const METHODS: &[&str] = &[
     "farrington-flexible",
@@ -83,6 +86,9 @@ pub struct Evaluation {
     pub level: Option<Level>,
     /// Whether a time trend was fitted (Farrington methods).
     pub trend: Option<bool>,
+    /// Where `upperbound` is not a count (ESSENCE's statistic): the smallest count of the
+    /// period that would have raised an alarm, so the threshold can be shown in cases.
+    pub limit: Option<f64>,
 }
 
 impl Evaluation {
