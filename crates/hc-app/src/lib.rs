@@ -20,6 +20,7 @@ pub mod feeds;
 pub mod import;
 pub mod programs;
 pub mod registry;
+pub mod surveillance;
 
 use hc_core::validate::FieldError;
 use hc_store::StoreError;

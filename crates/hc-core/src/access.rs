@@ -76,6 +76,9 @@ pub enum Permission {
     ViewSurveillance,
     /// Assign, verify and close signals and events.
     VerifySignals,
+    /// Run the detection over the stored counts and list the signals it raised (the daily
+    /// job; aggregates only, no line lists).
+    RunDetection,
 }
 
 impl Role {
@@ -164,6 +167,7 @@ impl Role {
                 matches!(self, R::Commission | R::DistrictBureau | R::CdcAnalyst)
             }
             P::VerifySignals => matches!(self, R::CdcAnalyst),
+            P::RunDetection => matches!(self, R::Admin | R::CdcAnalyst),
         }
     }
 

@@ -90,8 +90,8 @@ pub struct Areas {
 }
 
 impl Areas {
-    /// Builds the tree from `(code, parent code, level)`; a unit's parent must be one level up
-    /// (a city has none).
+    /// Builds the tree from `(code, parent code, level)`; a unit's parent must be one level up.
+    /// A city's parent (its province, which the registry does not hold) is ignored.
     pub fn new(units: &[(String, Option<String>, Level)]) -> Result<Areas, AreaError> {
         let mut index = HashMap::with_capacity(units.len());
         for (i, (code, _, _)) in units.iter().enumerate() {
@@ -103,6 +103,7 @@ impl Areas {
         for (code, parent, level) in units {
             let p = match parent {
                 None => None,
+                Some(_) if *level == Level::City => None,
                 Some(parent) => {
                     let Some(&p) = index.get(parent) else {
                         return Err(AreaError::UnknownParent {

@@ -18,6 +18,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analysis;
 mod config;
+mod surveillance;
 mod syndromes;
 
 use config::{Config, RawArgs};
@@ -199,6 +200,33 @@ enum SurveillanceAction {
         #[arg(long, default_value_t = 5_000)]
         batch_size: usize,
     },
+    /// Run detection over every stream up to a day: from the day after the last run (or the
+    /// first day late records changed, within the look-back), or from `--from`.
+    Run {
+        /// The last day to evaluate (default: today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// The first day to evaluate (default: see above; a first run evaluates `--date` only).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// A stream configuration (TOML; see `healthcity surveillance config`).
+        #[arg(long)]
+        streams: Option<PathBuf>,
+    },
+    /// List the signals whose alarms overlap `--from`..`--to`, newest first.
+    Signals {
+        /// First day.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// csv (the contract's columns) or json (with the signal's details).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
+    /// Print the built-in stream configuration, to copy and edit.
+    Config,
 }
 
 #[derive(Subcommand, Debug)]
@@ -346,13 +374,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token(&store, action).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Surveillance {
-            action:
-                SurveillanceAction::Reclassify {
-                    dictionary,
-                    batch_size,
-                },
-        } => reclassify(&store, dictionary, batch_size).await,
+        Command::Surveillance { action } => match action {
+            SurveillanceAction::Reclassify {
+                dictionary,
+                batch_size,
+            } => reclassify(&store, dictionary, batch_size).await,
+            SurveillanceAction::Run {
+                date,
+                from,
+                streams,
+            } => {
+                surveillance::run(&store, date, from, streams).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            SurveillanceAction::Signals { from, to, format } => {
+                surveillance::signals(&store, from, to, &format).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            SurveillanceAction::Config => {
+                print!("{}", hc_surveillance::config::BUILTIN);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Indicators {
             year,
             org,

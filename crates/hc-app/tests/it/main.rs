@@ -5,6 +5,7 @@ mod care;
 mod feeds;
 mod import;
 mod registry;
+mod surveillance;
 
 use chrono::NaiveDate;
 use hc_app::import::{CsvRejects, ImportKind, ImportOptions, ImportReport};

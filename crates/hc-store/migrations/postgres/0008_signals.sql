@@ -2,7 +2,8 @@
 -- injected outbreaks.
 --
 -- surv_dirty: the days whose counts changed since the last run, per feed (written in the same
--- transaction as the counts), so that a run re-evaluates the days late records touched.
+-- transaction as the counts; `mark` grows with each change), so that a run re-evaluates the
+-- days late records touched; a run clears the marks it read, unless they changed meanwhile.
 -- surv_runs: one row per detection run (what it covered and found).
 -- surv_signals: one row per alarm episode of a stream; a stream that stays above threshold
 -- updates its open signal (last_day, days, peak) instead of raising a new one. It keeps the
@@ -15,8 +16,9 @@
 -- demo_outbreaks: what the demo injected, to show what was detected and when.
 
 CREATE TABLE surv_dirty (
-    feed TEXT NOT NULL,
-    day  DATE NOT NULL,
+    feed      TEXT NOT NULL,
+    day       DATE NOT NULL,
+    mark      BIGINT NOT NULL,
     PRIMARY KEY (feed, day)
 );
 
@@ -72,6 +74,7 @@ CREATE TABLE surv_signals (
 );
 CREATE INDEX surv_signals_stream ON surv_signals (stream, last_day);
 CREATE INDEX surv_signals_day ON surv_signals (first_day, id);
+CREATE INDEX surv_signals_last ON surv_signals (last_day);
 CREATE INDEX surv_signals_area ON surv_signals (area_code, first_day);
 
 CREATE TABLE surv_signal_days (
