@@ -375,9 +375,9 @@ mod tests {
             s = s.min(p[1]);
             n = n.max(p[1]);
         }
-        assert!(w >= 113.75 && w < 113.8, "west {w}");
+        assert!((113.75..113.8).contains(&w), "west {w}");
         assert!(e <= 114.62 && e > 114.55, "east {e}");
-        assert!(s >= 22.45 && s < 22.5, "south {s}");
+        assert!((22.45..22.5).contains(&s), "south {s}");
         assert!(n <= 22.85 && n > 22.8, "north {n}");
         assert!(geom::signed_area(&ring) > 0.0);
     }

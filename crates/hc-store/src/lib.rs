@@ -31,6 +31,7 @@ mod care;
 mod care_indicators;
 mod lookup;
 mod registry;
+mod shapes;
 mod surveillance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -42,6 +43,7 @@ pub use care::*;
 pub use care_indicators::*;
 pub use hc_core::access::Scope;
 pub use registry::*;
+pub use shapes::*;
 pub use surveillance::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
