@@ -70,6 +70,22 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         "the syndromic classifier is pure and stands alone (its dictionary is data, tested without a database)",
     ),
     (
+        "hc-geo",
+        &[
+            "sqlx",
+            "axum",
+            "tokio",
+            "askama",
+            "tracing-subscriber",
+            "hc-core",
+            "hc-store",
+            "hc-app",
+            "hc-web",
+            "hc-demo",
+        ],
+        "the map geometry is pure and stands alone (GeoJSON in and SVG out are strings)",
+    ),
+    (
         "hc-store",
         &[
             "axum", "askama", "hc-app", "hc-web", "hc-demo", "clap", "anyhow",
@@ -116,7 +132,7 @@ const IMPURE: &[&str] = &[
     "std::net",
     "std::env",
 ];
-const PURE_CRATES: &[&str] = &["hc-core", "hc-detect", "hc-care", "hc-syndromes"];
+const PURE_CRATES: &[&str] = &["hc-core", "hc-detect", "hc-care", "hc-syndromes", "hc-geo"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

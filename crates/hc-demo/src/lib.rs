@@ -5,7 +5,8 @@
 //! sex and 5-year age band. From them it makes, into an empty, migrated [`hc_store::Store`]:
 //!
 //! 1. **org units**: the city, its districts and streets, and 4–12 invented communities per
-//!    street (12-digit codes: street code + `001`, `002`, ...);
+//!    street (12-digit codes: street code + `001`, `002`, ...), and a made-up map of them
+//!    (`hc_geo::generate`: nested shapes, areas in proportion to the planned residents);
 //! 2. **institutions** at realistic ratios to the generated population: hospitals (≈ 3.6 beds
 //!    per 1,000 residents, the first of each district a 三甲 leading its 基层医疗集团),
 //!    社康中心/站 (one per ≈ 20,000 residents, members of that group), a CDC per district and
@@ -41,6 +42,7 @@ mod data;
 mod ids;
 mod names;
 mod plan;
+mod shapes;
 #[cfg(test)]
 mod tests;
 
@@ -189,9 +191,10 @@ pub fn planned_residents(scale: f64) -> u64 {
 
 /// Builds the demo city into `store`, which must be migrated and hold no registry records.
 ///
-/// Writes org units, institutions, practitioners and residents, in that order, in batches of
-/// 5,000 rows, then the primary care of those residents (progress counts residents done),
-/// calling `progress(stage, done, total)` when a stage starts and after each batch.
+/// Writes org units (then a made-up shape for each, source `demo`, in one transaction),
+/// institutions, practitioners and residents, in that order, in batches of 5,000 rows, then
+/// the primary care of those residents (progress counts residents done), calling
+/// `progress(stage, done, total)` when a stage starts and after each batch.
 /// Not one transaction: a failure part-way leaves the rows written so far.
 pub async fn build(
     store: &Store,
@@ -209,6 +212,7 @@ pub async fn build(
         });
     }
     let orgunits = write_all(store, &plan.orgunits, Stage::OrgUnits, progress).await?;
+    store.put_shapes(&shapes::rows(&plan)?).await?;
     let institutions = write_all(store, &plan.institutions, Stage::Institutions, progress).await?;
     let practitioners = write_stream(
         store,

@@ -389,6 +389,20 @@ async fn build_writes_the_plan_into_each_backend() {
         assert_eq!(lead.record.name, "深圳市南山区人民医院");
         assert_eq!(lead.record.grade, Some(HospitalGrade::TertiaryA));
 
+        // Every org unit has a shape, its label inside it.
+        let shapes = db.store.shapes().await.unwrap();
+        assert_eq!(shapes.len(), plan.orgunits.len(), "{backend:?}");
+        for row in &shapes {
+            assert_eq!(row.source, "demo");
+            let s = hc_geo::Shape::from_geometry_json(
+                row.code.clone(),
+                &row.geometry,
+                Some([row.x, row.y]),
+            )
+            .unwrap();
+            assert!(s.contains(s.label), "{}", row.code);
+        }
+
         let again = build(&db.store, &o, &|_, _, _| {}).await;
         match again {
             Err(e @ DemoError::NotEmpty { .. }) => {

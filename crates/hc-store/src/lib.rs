@@ -32,6 +32,7 @@ mod care_indicators;
 mod lookup;
 mod registry;
 mod signals;
+mod shapes;
 mod surveillance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -44,6 +45,7 @@ pub use care_indicators::*;
 pub use hc_core::access::Scope;
 pub use registry::*;
 pub use signals::*;
+pub use shapes::*;
 pub use surveillance::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.

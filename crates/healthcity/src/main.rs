@@ -2,8 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 failure (bad settings, database unreachable, a command failed, a
 //! series that `detect` could not evaluate, rows that `programs evaluate` or
-//! `syndromes classify` left out); 2 an input file that cannot be read, bad method parameters
-//! or an unusable rules file or dictionary.
+//! `syndromes classify` left out); 2 an input file that cannot be read, bad method parameters,
+//! an unusable rules file or dictionary, or a GeoJSON file `shapes import` cannot use.
 
 use hc_app::audit::Caller;
 use std::io::IsTerminal;
@@ -133,6 +133,12 @@ enum Command {
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
     },
+    /// Map shapes of the org units: load a deployment's boundaries from GeoJSON, or write out
+    /// the stored ones.
+    Shapes {
+        #[command(subcommand)]
+        action: ShapesAction,
+    },
     /// Syndromic surveillance: classify visits into syndromes from a CSV file (no database
     /// needed).
     Syndromes {
@@ -227,6 +233,26 @@ enum SurveillanceAction {
     },
     /// Print the built-in stream configuration, to copy and edit.
     Config,
+}
+
+#[derive(Subcommand, Debug)]
+enum ShapesAction {
+    /// Replace the stored shapes by those of a GeoJSON FeatureCollection of Polygon and
+    /// MultiPolygon features, one per org unit (WGS 84 longitude/latitude). Nothing is written
+    /// if any feature is unusable or names an org unit that is not registered.
+    Import {
+        /// The GeoJSON file.
+        file: PathBuf,
+        /// The feature property that holds the org-unit code.
+        #[arg(long, default_value = "code")]
+        code_property: String,
+    },
+    /// Write the stored shapes as a GeoJSON FeatureCollection (each code in property `code`).
+    Export {
+        /// Where to write it. [default: standard output]
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -406,6 +432,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             indicators(&store, &cfg.care, year, org, level, &format, today).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Shapes {
+            action:
+                ShapesAction::Import {
+                    file,
+                    code_property,
+                },
+        } => shapes_import(&store, &file, &code_property).await,
+        Command::Shapes {
+            action: ShapesAction::Export { output },
+        } => shapes_export(&store, output.as_deref()).await,
         Command::Detect(args) => Ok(analysis::detect(&args)),
         Command::Programs {
             action: ProgramsAction::Evaluate(args),
@@ -469,6 +505,123 @@ async fn indicators(
         w.flush()?;
     }
     Ok(())
+}
+
+/// `healthcity shapes import`: replaces the stored shapes by the file's, once every feature is
+/// usable and names a registered org unit. Exit code 2 for a file that cannot be read, is not
+/// usable GeoJSON or names unknown org units (nothing is written then).
+async fn shapes_import(
+    store: &hc_store::Store,
+    file: &Path,
+    code_property: &str,
+) -> anyhow::Result<ExitCode> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let shapes = match hc_geo::from_geojson(&text, code_property) {
+        Ok(s) if s.is_empty() => {
+            eprintln!(
+                "error: {}: the FeatureCollection has no features",
+                file.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let known: std::collections::HashSet<String> = store
+        .orgunit_levels()
+        .await?
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
+    let unknown: Vec<String> = shapes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !known.contains(&s.code))
+        .map(|(i, s)| format!("features[{i}] (code {})", s.code))
+        .collect();
+    if !unknown.is_empty() {
+        let more = unknown.len().saturating_sub(10);
+        eprintln!(
+            "error: {}: {} feature(s) name no registered org unit: {}{}",
+            file.display(),
+            unknown.len(),
+            unknown[..unknown.len().min(10)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let source = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let rows: Vec<hc_store::ShapeRow> = shapes
+        .iter()
+        .map(|s| hc_store::ShapeRow {
+            code: s.code.clone(),
+            geometry: s.geometry_json(),
+            x: s.label[0],
+            y: s.label[1],
+            source: source.clone(),
+        })
+        .collect();
+    store
+        .put_shapes(&rows)
+        .await
+        .context("storing the shapes")?;
+    Caller::cli()
+        .record(
+            store,
+            hc_app::audit::Event::new("import", "org_shapes")
+                .id(&source)
+                .detail(format!("{} shapes", rows.len())),
+        )
+        .await
+        .context("recording the import in the audit trail")?;
+    println!(
+        "imported {} shapes from {}; they replace the shapes stored before",
+        rows.len(),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `healthcity shapes export`: the stored shapes as GeoJSON, to `output` or standard output.
+async fn shapes_export(store: &hc_store::Store, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let shapes = store
+        .shapes()
+        .await?
+        .into_iter()
+        .map(|r| hc_geo::Shape::from_geometry_json(r.code, &r.geometry, Some([r.x, r.y])))
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading the stored shapes")?;
+    let mut text = hc_geo::to_geojson(&shapes);
+    text.push('\n');
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} shapes to {}", shapes.len(), path.display());
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `url` with any password replaced by `***`, for messages and logs.

@@ -108,6 +108,113 @@ async fn import_prints_counts_writes_rejects_and_exits_by_file_readability() {
     }
 }
 
+/// Two districts of the city as GeoJSON, codes under `adcode` as whole numbers.
+const DISTRICTS: &str = r#"{"type": "FeatureCollection", "features": [
+  {"type": "Feature", "properties": {"adcode": 440300},
+   "geometry": {"type": "Polygon", "coordinates": [[[113.8, 22.5], [114.1, 22.5], [114.1, 22.8], [113.8, 22.5]]]}},
+  {"type": "Feature", "properties": {"adcode": "440305"},
+   "geometry": {"type": "MultiPolygon", "coordinates": [[[[113.9, 22.5], [114.0, 22.5], [114.0, 22.6], [113.9, 22.5]]]]}}]}"#;
+
+#[tokio::test]
+async fn shapes_import_checks_every_feature_then_replaces_and_exports() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "orgunits", "units.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let export = |dir: &Path| {
+            let o = healthcity(dir, &db, &["shapes", "export"]);
+            assert!(o.status.success(), "{}", text(&o));
+            String::from_utf8(o.stdout).unwrap()
+        };
+        assert!(
+            hc_geo::from_geojson(&export(dir.path()), "code")
+                .unwrap()
+                .is_empty()
+        );
+
+        std::fs::write(dir.path().join("shenzhen.geojson"), DISTRICTS).unwrap();
+        let args = [
+            "shapes",
+            "import",
+            "shenzhen.geojson",
+            "--code-property",
+            "adcode",
+        ];
+        let o = healthcity(dir.path(), &db, &args);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("imported 2 shapes"),
+            "{}",
+            text(&o)
+        );
+        let first = export(dir.path());
+        let shapes = hc_geo::from_geojson(&first, "code").unwrap();
+        assert_eq!(
+            shapes.iter().map(|s| s.code.as_str()).collect::<Vec<_>>(),
+            ["440300", "440305"]
+        );
+        assert_eq!(
+            shapes[0].rings,
+            [vec![[113.8, 22.5], [114.1, 22.5], [114.1, 22.8]]]
+        );
+
+        // Faults name the feature; nothing is written.
+        let faults = [
+            (
+                DISTRICTS.replace("\"adcode\": \"440305\"", "\"adcode\": \"440399\""),
+                "features[1] (code 440399)",
+                "name no registered org unit",
+            ),
+            (
+                DISTRICTS.replace(
+                    "[114.0, 22.6], [113.9, 22.5]]",
+                    "[114.0, 22.6], [113.9, 22.55]]",
+                ),
+                "features[1] (code 440305): ring 0 of polygon 0: is not closed",
+                "",
+            ),
+            (
+                DISTRICTS.replace("\"adcode\": 440300", "\"name\": \"深圳\""),
+                "features[0]: property \"adcode\" is missing",
+                "",
+            ),
+        ];
+        for (file, want, also) in faults {
+            std::fs::write(dir.path().join("bad.geojson"), file).unwrap();
+            let o = healthcity(
+                dir.path(),
+                &db,
+                &[
+                    "shapes",
+                    "import",
+                    "bad.geojson",
+                    "--code-property",
+                    "adcode",
+                ],
+            );
+            assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(want) && err.contains(also), "{}", text(&o));
+            assert_eq!(export(dir.path()), first, "nothing written");
+        }
+        let o = healthcity(dir.path(), &db, &["shapes", "import", "missing.geojson"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+        // Exported, then imported again under the default property: the same shapes.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["shapes", "export", "--output", "out.geojson"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = healthcity(dir.path(), &db, &["shapes", "import", "out.geojson"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(export(dir.path()), first);
+    }
+}
+
 #[tokio::test]
 async fn import_takes_surveillance_feeds_once_and_names_bad_records() {
     for b in backends() {

@@ -637,3 +637,57 @@ async fn feed_records_are_stored_once_and_their_counts_follow_them() {
         );
     }
 }
+
+fn shape(code: &str, x: f64, source: &str) -> ShapeRow {
+    ShapeRow {
+        code: code.into(),
+        geometry: format!(
+            r#"{{"type":"Polygon","coordinates":[[[{x},22.5],[{},22.5],[{x},22.6],[{x},22.5]]]}}"#,
+            x + 0.1
+        ),
+        x: x + 1.0 / 30.0,
+        y: 22.533333333333335,
+        source: source.into(),
+    }
+}
+
+#[tokio::test]
+async fn shapes_are_replaced_whole_and_read_back() {
+    for b in backends() {
+        let db = fresh(b).await.unwrap();
+        let store = &db.store;
+        assert!(store.shapes().await.unwrap().is_empty());
+        // More rows than one insert statement takes.
+        let first: Vec<ShapeRow> = (0..1203)
+            .map(|i| {
+                shape(
+                    &format!("440305{i:06}"),
+                    113.8 + f64::from(i) * 1e-4,
+                    "demo",
+                )
+            })
+            .collect();
+        store.put_shapes(&first).await.unwrap();
+        assert_eq!(store.shapes().await.unwrap(), first, "{b:?}");
+
+        // A code given twice: refused, and the stored set is untouched.
+        let twice = [
+            shape("440306", 114.0, "a.geojson"),
+            shape("440306", 114.1, "a.geojson"),
+        ];
+        let err = store.put_shapes(&twice).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{b:?}: {err}");
+        assert_eq!(store.shapes().await.unwrap().len(), first.len(), "{b:?}");
+
+        // A new set replaces the old one whole.
+        let second = [
+            shape("440304", 114.05, "futian.geojson"),
+            shape("440303", 114.12, "futian.geojson"),
+        ];
+        store.put_shapes(&second).await.unwrap();
+        let got = store.shapes().await.unwrap();
+        assert_eq!(got, [second[1].clone(), second[0].clone()], "{b:?}");
+        store.put_shapes(&[]).await.unwrap();
+        assert!(store.shapes().await.unwrap().is_empty());
+    }
+}
