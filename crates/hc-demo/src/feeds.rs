@@ -1213,14 +1213,14 @@ impl FeedDemo {
         out
     }
 
+    /// A lab record of (tested, positive) samples.
     fn lab_record(
         &self,
         day: NaiveDate,
         lab: usize,
         community: usize,
         pathogen: &str,
-        tested: u32,
-        positive: u32,
+        (tested, positive): (u32, u32),
         suffix: &str,
     ) -> Value {
         object(vec![
@@ -1274,7 +1274,14 @@ impl FeedDemo {
                 if tested > 0 {
                     let positive = binomial(r, tested, p);
                     let community = self.registry.sites[lab].community;
-                    out.push(self.lab_record(day, lab, community, pathogen, tested, positive, ""));
+                    out.push(self.lab_record(
+                        day,
+                        lab,
+                        community,
+                        pathogen,
+                        (tested, positive),
+                        "",
+                    ));
                 }
             }
         }
@@ -1296,9 +1303,14 @@ impl FeedDemo {
                     if tested > 0 {
                         let positive = binomial(r, tested, p);
                         let community = self.registry.sites[lab].community;
-                        out.push(
-                            self.lab_record(day, lab, community, pathogen, tested, positive, ""),
-                        );
+                        out.push(self.lab_record(
+                            day,
+                            lab,
+                            community,
+                            pathogen,
+                            (tested, positive),
+                            "",
+                        ));
                     }
                 }
             }
@@ -1310,7 +1322,7 @@ impl FeedDemo {
             let tested = poisson(r, 0.3 * self.residents / 1e5 * fest);
             if tested > 0 {
                 let community = self.registry.sites[lab].community;
-                out.push(self.lab_record(day, lab, community, "vibrio-cholerae", tested, 0, ""));
+                out.push(self.lab_record(day, lab, community, "vibrio-cholerae", (tested, 0), ""));
             }
         }
         for (inj, count) in injected {
@@ -1327,8 +1339,7 @@ impl FeedDemo {
                     *lab,
                     *community,
                     pathogen,
-                    count + negatives,
-                    *count,
+                    (count + negatives, *count),
                     &suffix,
                 ));
             }
