@@ -19,7 +19,11 @@
 //! 5. **primary care** (`care.rs`): family-doctor teams at every 社康 and, up to
 //!    [`DemoOptions::today`], three years of contracts (with renewals and changes of team) and
 //!    their services, diagnoses, disability certificates and pregnancies, hypertension and
-//!    diabetes programs with follow-ups judged by `hc-care`'s rules, and health checks.
+//!    diabetes programs with follow-ups judged by `hc-care`'s rules, and health checks;
+//! 6. **surveillance feeds** ([`feeds`]): three years of visits, cases, pharmacy sales,
+//!    absenteeism and laboratory results with injected outbreaks and their truth. These are
+//!    not written by [`build`]: [`FeedDemo`] hands them out as the feeds' JSON records for the
+//!    caller to send through the ingest rules (the binary uses `hc_app::feeds::receive_batch`).
 //!
 //! Everything is deterministic for a given seed, scale and `today` (ChaCha8 streams per stage
 //! and district or resident; ages are as of the fixed reference date 2026-01-01 and no clock is
@@ -39,6 +43,7 @@
 
 mod care;
 mod data;
+pub mod feeds;
 mod ids;
 mod names;
 mod plan;
@@ -49,6 +54,7 @@ mod tests;
 use chrono::NaiveDate;
 use hc_store::{Store, StoreError};
 
+pub use feeds::{FeedBatch, FeedDemo};
 use plan::{Batches, CityPlan};
 
 /// Default share of the real city to generate (≈ 175,000 residents).

@@ -414,6 +414,60 @@ async fn build_writes_the_plan_into_each_backend() {
     }
 }
 
+#[tokio::test]
+async fn feeds_load_the_written_city_and_their_truth_round_trips_in_each_backend() {
+    let o = opts(0.0005, DEFAULT_SEED);
+    for backend in backends() {
+        let db = fresh(backend).await.unwrap();
+        build(&db.store, &o, &|_, _, _| {}).await.unwrap();
+        let demo = FeedDemo::load(&db.store, &o).await.unwrap();
+        let senders: HashSet<String> = db
+            .store
+            .institution_sites()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.0)
+            .collect();
+        let mut feeds = HashSet::new();
+        for b in demo.batches() {
+            feeds.insert(b.feed);
+            assert!(b.through <= o.today);
+            for r in &b.records {
+                for key in [
+                    "institution_code",
+                    "pharmacy_code",
+                    "school_code",
+                    "lab_code",
+                ] {
+                    if let Some(code) = r.get(key).and_then(|v| v.as_str()) {
+                        assert!(senders.contains(code), "{backend:?}: {r}");
+                    }
+                }
+            }
+        }
+        assert_eq!(feeds.len(), feeds::FEEDS.len(), "{backend:?}: {feeds:?}");
+        let truth = demo.outbreaks();
+        assert!(truth.len() >= 10, "{backend:?}: {truth:?}");
+        db.store.put_demo_outbreaks(&truth).await.unwrap();
+        assert_eq!(
+            db.store.demo_outbreaks().await.unwrap(),
+            truth,
+            "{backend:?}"
+        );
+        // Putting again replaces, never duplicates.
+        db.store.put_demo_outbreaks(&truth[..2]).await.unwrap();
+        assert_eq!(
+            db.store.demo_outbreaks().await.unwrap(),
+            truth[..2],
+            "{backend:?}"
+        );
+        // The same store and options give the same feeds.
+        let again = FeedDemo::load(&db.store, &o).await.unwrap();
+        assert_eq!(again.outbreaks(), truth, "{backend:?}");
+    }
+}
+
 /// The indicator parameters of calendar year `year` seen on `today`, with the national
 /// standard (as hc-app computes them).
 fn year_params(year: i32, today: chrono::NaiveDate) -> hc_store::IndicatorParams {

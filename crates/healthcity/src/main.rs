@@ -686,7 +686,7 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
     } else {
         let multi = MultiProgress::with_draw_target(draw_target());
         let style = ProgressStyle::with_template(
-            "{prefix:>14} [{bar:40.cyan/blue}] {human_pos}/{human_len} {per_sec} eta {eta}",
+            "{prefix:>18} [{bar:40.cyan/blue}] {human_pos}/{human_len} {per_sec} eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
@@ -696,6 +696,7 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             "practitioners",
             "residents",
             "primary care",
+            "surveillance feeds",
         ]
         .iter()
         .map(|name| {
@@ -726,10 +727,13 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             today: hc_app::today(),
         };
         let report = hc_demo::build(store, &opts, &progress).await?;
+        let feeds = demo_feeds(store, &opts, &bars[5]).await?;
         store.optimize().await?;
         println!(
             "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents, \
-             {} family-doctor teams, {} contracts, {} program enrolments, {} follow-ups",
+             {} family-doctor teams, {} contracts, {} program enrolments, {} follow-ups; \
+             surveillance feeds in {:.1}s: {} visits, {} cases, {} pharmacy sales, {} absenteeism reports, \
+             {} lab results, {} injected outbreaks",
             started.elapsed().as_secs_f64(),
             report.orgunits,
             report.institutions,
@@ -738,11 +742,83 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             report.teams,
             report.contracts,
             report.enrolments,
-            report.followups
+            report.followups,
+            feeds.seconds,
+            feeds.records[0],
+            feeds.records[1],
+            feeds.records[2],
+            feeds.records[3],
+            feeds.records[4],
+            feeds.outbreaks
         );
     }
     demo_accounts(cfg, store).await?;
     Ok(())
+}
+
+/// What the demo's surveillance feeds stored.
+struct FeedsReport {
+    /// Records stored per feed, in `hc_demo::feeds::FEEDS` order.
+    records: [u64; 5],
+    /// Injected outbreaks (not rows: an outbreak has a row per feed and code).
+    outbreaks: usize,
+    /// How long generating and ingesting took.
+    seconds: f64,
+}
+
+/// Generates the demo city's surveillance feeds and sends them through the same ingest path
+/// as the API (checked, classified, counted), then stores the injected outbreaks. The demo
+/// generates only valid records, so a refused one is a defect and stops the build.
+async fn demo_feeds(
+    store: &hc_store::Store,
+    opts: &hc_demo::DemoOptions,
+    bar: &ProgressBar,
+) -> anyhow::Result<FeedsReport> {
+    let started = Instant::now();
+    let demo = hc_demo::FeedDemo::load(store, opts).await?;
+    let rules = hc_app::feeds::FeedRules::shared()?;
+    let caller = hc_app::audit::Caller::cli();
+    let days = demo.days();
+    bar.set_length(days * hc_demo::feeds::FEEDS.len() as u64);
+    bar.set_position(0);
+    let mut records = [0u64; 5];
+    for batch in demo.batches() {
+        let i = hc_demo::feeds::FEEDS
+            .iter()
+            .position(|f| *f == batch.feed)
+            .context("a feed the demo does not know")?;
+        let kind: hc_app::feeds::FeedKind = batch.feed.parse().map_err(anyhow::Error::msg)?;
+        let report =
+            hc_app::feeds::receive_batch(store, &caller, &rules, kind, &batch.records, opts.today)
+                .await?;
+        if let Some(r) = report.rejected.first() {
+            let errors: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
+            anyhow::bail!(
+                "the demo generated {} {} record(s) the feed refused; the first, record {:?}: {}",
+                report.rejected.len(),
+                batch.feed,
+                r.record_id.as_deref().unwrap_or(""),
+                errors.join("; ")
+            );
+        }
+        records[i] += report.inserted + report.updated + report.unchanged;
+        let done = (batch.through - demo.first_day()).num_days() as u64 + 1;
+        bar.set_position(i as u64 * days + done);
+    }
+    bar.set_position(days * hc_demo::feeds::FEEDS.len() as u64);
+    bar.finish();
+    let truth = demo.outbreaks();
+    let outbreaks = truth
+        .iter()
+        .map(|o| o.description.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    store.put_demo_outbreaks(&truth).await?;
+    Ok(FeedsReport {
+        records,
+        outbreaks,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The password of every demo account but the administrator (README, "Demo accounts").
