@@ -32,8 +32,8 @@ mod care_indicators;
 mod demo_truth;
 mod lookup;
 mod registry;
-mod signals;
 mod shapes;
+mod signals;
 mod surveillance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -46,8 +46,8 @@ pub use care_indicators::*;
 pub use demo_truth::*;
 pub use hc_core::access::Scope;
 pub use registry::*;
-pub use signals::*;
 pub use shapes::*;
+pub use signals::*;
 pub use surveillance::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.

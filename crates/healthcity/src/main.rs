@@ -729,11 +729,12 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
         let report = hc_demo::build(store, &opts, &progress).await?;
         let feeds = demo_feeds(store, &opts, &bars[5]).await?;
         store.optimize().await?;
+        let detection = surveillance::demo_run(store, opts.today).await?;
         println!(
             "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents, \
              {} family-doctor teams, {} contracts, {} program enrolments, {} follow-ups; \
              surveillance feeds in {:.1}s: {} visits, {} cases, {} pharmacy sales, {} absenteeism reports, \
-             {} lab results, {} injected outbreaks",
+             {} lab results, {} injected outbreaks; detection over {} to {} in {:.1}s: {} signals, {} events",
             started.elapsed().as_secs_f64(),
             report.orgunits,
             report.institutions,
@@ -749,7 +750,12 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             feeds.records[2],
             feeds.records[3],
             feeds.records[4],
-            feeds.outbreaks
+            feeds.outbreaks,
+            detection.from,
+            detection.to,
+            detection.seconds.read + detection.seconds.evaluate + detection.seconds.write,
+            detection.signals_new,
+            detection.events_new,
         );
     }
     demo_accounts(cfg, store).await?;

@@ -66,6 +66,19 @@ pub async fn run(
     Ok(())
 }
 
+/// The demo's detection: two years of daily runs in one (the third year before them is the
+/// history the weekly and moving-percentile rules need).
+pub async fn demo_run(
+    store: &hc_store::Store,
+    today: NaiveDate,
+) -> anyhow::Result<hc_app::surveillance::RunReport> {
+    let config = Arc::new(Config::builtin()?);
+    let from = today - chrono::Duration::days(729);
+    hc_app::surveillance::run(store, &Caller::cli(), &config, today, Some(from))
+        .await
+        .context("running detection over the demo's feeds")
+}
+
 /// The contract's columns of `surveillance signals`.
 pub const SIGNAL_COLUMNS: [&str; 12] = [
     "signal_id",
