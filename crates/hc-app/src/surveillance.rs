@@ -125,11 +125,13 @@ pub async fn run(
             start,
             date,
             &areas,
-            rows.iter().map(|r| Count {
-                code: &r.code,
-                community: &r.community_code,
-                day: r.day,
-                value: r.value,
+            rows.iter().flat_map(|r| {
+                r.days.iter().map(|&(day, value)| Count {
+                    code: &r.code,
+                    community: &r.community_code,
+                    day,
+                    value,
+                })
             }),
         );
         for (c, n) in counts.unknown_communities() {

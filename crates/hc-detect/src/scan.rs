@@ -149,6 +149,11 @@ pub struct ScanConfig {
     /// The fewest cases a cluster may hold (SaTScan's default: 2), in the data and in the
     /// replicates alike.
     pub min_cases: u64,
+    /// Sequential Monte Carlo (Besag and Clifford, 1991): stop the replicates once this many
+    /// of their maxima reach the most likely cluster's LLR. `None` (the default) runs them
+    /// all. A screen that only asks whether `p ≤ α` loses nothing with
+    /// `Some(⌊α (permutations + 1)⌋)`: by then no cluster can reach `α`.
+    pub stop_after: Option<usize>,
 }
 
 impl ScanConfig {
@@ -166,6 +171,7 @@ impl ScanConfig {
             seed: 12345,
             max_clusters: 10,
             min_cases: 2,
+            stop_after: None,
         }
     }
 }
@@ -196,7 +202,9 @@ pub struct Cluster {
     pub expected: f64,
     /// Log-likelihood ratio.
     pub llr: f64,
-    /// Monte Carlo p-value, `rank / (permutations + 1)`.
+    /// Monte Carlo p-value, `rank / (replicates + 1)`, `replicates` being `permutations`
+    /// unless `stop_after` ended them early (then every p-value is above
+    /// `(stop_after + 1) / (permutations + 1)`).
     pub p_value: f64,
     /// Recurrence interval for daily analyses, `1 / p_value` days.
     pub recurrence_days: f64,
@@ -266,34 +274,222 @@ pub fn scan(
     cases: &[CaseCount],
     config: &ScanConfig,
 ) -> Result<Vec<Cluster>, ScanError> {
-    let study = Study::new(locations, cases, config)?;
-    let maxima = study.null_maxima(config.permutations, config.seed);
+    check(config)?;
+    let circles = Circles::new(locations, config.coordinates, config.max_spatial_share)?;
+    scan_in(&circles, cases, config)
+}
+
+/// [`scan`] over circles computed beforehand, for many scans of the same locations (one per
+/// syndrome and day, say): building the circles is the costly part for thousands of locations.
+/// `config`'s coordinates and largest circle must be those the circles were built with.
+pub fn scan_in(
+    circles: &Circles,
+    cases: &[CaseCount],
+    config: &ScanConfig,
+) -> Result<Vec<Cluster>, ScanError> {
+    check(config)?;
+    circles.fits(config)?;
+    let study = Study::new(circles, cases, config)?;
+    let mut acc = vec![0u64; study.days];
+    // Without an excess anywhere there is no cluster, whatever the replicates say.
+    let Some(top) = study.best(&study.observed, None, &mut acc) else {
+        return Ok(Vec::new());
+    };
+    let stop = config.stop_after.map(|h| (top.llr, h));
+    let maxima = study.null_maxima(config.permutations, config.seed, stop);
     Ok(study.clusters(config.max_clusters, &maxima))
 }
 
 /// The greatest LLR of each Monte Carlo replicate of [`scan`], in replicate order (0 where no
-/// cylinder has an excess): the null distribution the p-values are ranked in.
+/// cylinder has an excess): the null distribution the p-values are ranked in. Every replicate
+/// runs, whatever `stop_after` says.
 pub fn null_maxima(
     locations: &[Location],
     cases: &[CaseCount],
     config: &ScanConfig,
 ) -> Result<Vec<f64>, ScanError> {
-    let study = Study::new(locations, cases, config)?;
-    Ok(study.null_maxima(config.permutations, config.seed))
+    check(config)?;
+    let circles = Circles::new(locations, config.coordinates, config.max_spatial_share)?;
+    let study = Study::new(&circles, cases, config)?;
+    Ok(study.null_maxima(config.permutations, config.seed, None))
 }
 
-/// Everything a scan needs, computed once.
-struct Study {
+/// The configuration's own ranges.
+fn check(config: &ScanConfig) -> Result<(), ScanError> {
+    let share = config.max_spatial_share;
+    if !(share > 0.0 && share <= 1.0) {
+        return Err(bad(
+            "max_spatial_share",
+            share,
+            "greater than 0 and at most 1",
+        ));
+    }
+    if config.max_days == 0 {
+        return Err(bad("max_days", 0, "at least 1"));
+    }
+    if config.study_days == Some(0) {
+        return Err(bad("study_days", 0, "at least 1"));
+    }
+    if config.permutations == 0 {
+        return Err(bad("permutations", 0, "at least 1"));
+    }
+    if config.max_clusters == 0 {
+        return Err(bad("max_clusters", 0, "at least 1"));
+    }
+    Ok(())
+}
+
+/// The candidate circles of a scan: for each location, its nearest locations up to the largest
+/// circle, nearest first (ties by index), with their distances.
+#[derive(Debug, Clone)]
+pub struct Circles {
     /// Number of locations.
     n: usize,
     /// Neighbours per circle at most.
     k: usize,
+    coordinates: Coordinates,
+    share: f64,
     /// `k` nearest locations of each centre, nearest first (row-major, `n × k`).
     neighbours: Vec<u32>,
     /// Their distances from the centre.
     distances: Vec<f64>,
     /// Whether the circle up to this neighbour is complete (the next one is farther).
     closes: Vec<bool>,
+}
+
+impl Circles {
+    /// Orders each location's neighbours, the centres in parallel; `max_spatial_share` is the
+    /// largest circle as a share of all locations, in (0, 1].
+    pub fn new(
+        locations: &[Location],
+        coordinates: Coordinates,
+        max_spatial_share: f64,
+    ) -> Result<Circles, ScanError> {
+        let share = max_spatial_share;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(bad(
+                "max_spatial_share",
+                share,
+                "greater than 0 and at most 1",
+            ));
+        }
+        if locations.is_empty() {
+            return Err(ScanError::NoLocations);
+        }
+        let n = locations.len();
+        let latlon = coordinates == Coordinates::LatLon;
+        let mut ids = std::collections::HashSet::with_capacity(n);
+        for l in locations {
+            let finite = l.x.is_finite() && l.y.is_finite();
+            if !finite || (latlon && (l.x.abs() > 180.0 || l.y.abs() > 90.0)) {
+                return Err(ScanError::Coordinates {
+                    id: l.id.clone(),
+                    x: l.x,
+                    y: l.y,
+                    latlon,
+                });
+            }
+            if !ids.insert(l.id.as_str()) {
+                return Err(ScanError::DuplicateLocation(l.id.clone()));
+            }
+        }
+        let k = ((share * n as f64).floor() as usize).clamp(1, n);
+        // Per centre: the k + 1 nearest (the one after the circle tells whether it closes),
+        // selected in linear time, then sorted; distance then index is a total order, so the
+        // result is the prefix of a full sort.
+        let rows: Vec<Vec<(f64, u32, bool)>> = locations
+            .par_iter()
+            .enumerate()
+            .map(|(c, centre)| {
+                let mut order: Vec<(f64, usize)> = locations
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| (distance(centre, l, latlon), j))
+                    .collect();
+                let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                let keep = (k + 1).min(n);
+                if keep < n {
+                    order.select_nth_unstable_by(keep - 1, by);
+                    order.truncate(keep);
+                }
+                order.sort_unstable_by(by);
+                let mut row: Vec<(f64, u32, bool)> = (0..k)
+                    .map(|i| {
+                        let closes = order.get(i + 1).is_none_or(|next| next.0 > order[i].0);
+                        (order[i].0, order[i].1 as u32, closes)
+                    })
+                    .collect();
+                // The centre comes first even when another location shares its coordinates.
+                if let Some(pos) = row.iter().position(|r| r.1 as usize == c) {
+                    let centre = row[pos].1;
+                    let mut ids: Vec<u32> = row[..=pos].iter().map(|r| r.1).collect();
+                    ids.rotate_right(1);
+                    debug_assert_eq!(ids[0], centre);
+                    for (r, id) in row.iter_mut().zip(ids) {
+                        r.1 = id;
+                    }
+                }
+                row
+            })
+            .collect();
+        let mut neighbours = Vec::with_capacity(n * k);
+        let mut distances = Vec::with_capacity(n * k);
+        let mut closes = Vec::with_capacity(n * k);
+        for row in rows {
+            for (d, z, c) in row {
+                distances.push(d);
+                neighbours.push(z);
+                closes.push(c);
+            }
+        }
+        Ok(Circles {
+            n,
+            k,
+            coordinates,
+            share,
+            neighbours,
+            distances,
+            closes,
+        })
+    }
+
+    /// The number of locations.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are no locations (never: [`Circles::new`] refuses none).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    fn fits(&self, config: &ScanConfig) -> Result<(), ScanError> {
+        if config.coordinates != self.coordinates {
+            return Err(bad(
+                "coordinates",
+                format!("{:?}", config.coordinates),
+                "those the circles were built with",
+            ));
+        }
+        if config.max_spatial_share != self.share {
+            return Err(bad(
+                "max_spatial_share",
+                config.max_spatial_share,
+                "the share the circles were built with",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything a scan needs, computed once.
+struct Study<'c> {
+    /// Number of locations.
+    n: usize,
+    /// Neighbours per circle at most.
+    k: usize,
+    /// The circles.
+    circles: &'c Circles,
     /// Days in the time windows (`max_days`, at most the study period).
     days: usize,
     /// Cases per location over the study period.
@@ -335,55 +531,16 @@ fn bad(param: &'static str, value: impl ToString, expected: &'static str) -> Sca
     }
 }
 
-impl Study {
+impl<'c> Study<'c> {
     fn new(
-        locations: &[Location],
+        circles: &'c Circles,
         cases: &[CaseCount],
         config: &ScanConfig,
-    ) -> Result<Study, ScanError> {
-        let share = config.max_spatial_share;
-        if !(share > 0.0 && share <= 1.0) {
-            return Err(bad(
-                "max_spatial_share",
-                share,
-                "greater than 0 and at most 1",
-            ));
-        }
-        if config.max_days == 0 {
-            return Err(bad("max_days", 0, "at least 1"));
-        }
-        if config.study_days == Some(0) {
-            return Err(bad("study_days", 0, "at least 1"));
-        }
-        if config.permutations == 0 {
-            return Err(bad("permutations", 0, "at least 1"));
-        }
-        if config.max_clusters == 0 {
-            return Err(bad("max_clusters", 0, "at least 1"));
-        }
-        if locations.is_empty() {
-            return Err(ScanError::NoLocations);
-        }
+    ) -> Result<Study<'c>, ScanError> {
         if cases.is_empty() {
             return Err(ScanError::Empty);
         }
-        let n = locations.len();
-        let latlon = config.coordinates == Coordinates::LatLon;
-        let mut ids = std::collections::HashSet::with_capacity(n);
-        for l in locations {
-            let finite = l.x.is_finite() && l.y.is_finite();
-            if !finite || (latlon && (l.x.abs() > 180.0 || l.y.abs() > 90.0)) {
-                return Err(ScanError::Coordinates {
-                    id: l.id.clone(),
-                    x: l.x,
-                    y: l.y,
-                    latlon,
-                });
-            }
-            if !ids.insert(l.id.as_str()) {
-                return Err(ScanError::DuplicateLocation(l.id.clone()));
-            }
-        }
+        let n = circles.n;
         if let Some((record, c)) = cases.iter().enumerate().find(|(_, c)| c.location >= n) {
             return Err(ScanError::UnknownLocation {
                 record,
@@ -455,40 +612,10 @@ impl Study {
             pool.extend(std::iter::repeat_n(z as u32, t as usize));
         }
 
-        // Neighbour orderings.
-        let k = ((share * n as f64).floor() as usize).clamp(1, n);
-        let mut neighbours = Vec::with_capacity(n * k);
-        let mut distances = Vec::with_capacity(n * k);
-        let mut closes = Vec::with_capacity(n * k);
-        let mut order: Vec<(f64, usize)> = Vec::with_capacity(n);
-        for centre in locations {
-            order.clear();
-            order.extend(
-                locations
-                    .iter()
-                    .enumerate()
-                    .map(|(j, l)| (distance(centre, l, latlon), j)),
-            );
-            order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for i in 0..k {
-                neighbours.push(order[i].1 as u32);
-                distances.push(order[i].0);
-                closes.push(order.get(i + 1).is_none_or(|next| next.0 > order[i].0));
-            }
-        }
-        // The centre comes first even when another location shares its coordinates.
-        for (c, row) in neighbours.chunks_mut(k).enumerate() {
-            if let Some(pos) = row.iter().position(|&z| z as usize == c) {
-                row[..=pos].rotate_right(1);
-            }
-        }
-
         Ok(Study {
             n,
-            k,
-            neighbours,
-            distances,
-            closes,
+            k: circles.k,
+            circles,
             days,
             location_totals: location_totals.iter().map(|&t| t as f64).collect(),
             window_shares,
@@ -508,8 +635,8 @@ impl Study {
         let mut best: Option<Best> = None;
         let mut best_llr = 0.0;
         for centre in 0..self.n {
-            let row = &self.neighbours[centre * k..(centre + 1) * k];
-            let closes = &self.closes[centre * k..(centre + 1) * k];
+            let row = &self.circles.neighbours[centre * k..(centre + 1) * k];
+            let closes = &self.circles.closes[centre * k..(centre + 1) * k];
             acc.fill(0);
             let mut base = 0.0;
             for (j, &z) in row.iter().enumerate() {
@@ -547,8 +674,27 @@ impl Study {
         best
     }
 
-    /// The greatest LLR of each replicate.
-    fn null_maxima(&self, permutations: usize, seed: u64) -> Vec<f64> {
+    /// The greatest LLR of each replicate; with `stop = Some((llr, h))`, the replicates run in
+    /// fixed chunks and end after the chunk in which `h` of their maxima have reached `llr`.
+    /// Replicate `i` is the same whether or not the run stops, so the result does not depend
+    /// on the number of threads either way.
+    fn null_maxima(&self, permutations: usize, seed: u64, stop: Option<(f64, usize)>) -> Vec<f64> {
+        let Some((llr, h)) = stop else {
+            return self.replicates(0..permutations, seed);
+        };
+        const CHUNK: usize = 32;
+        let mut maxima = Vec::new();
+        let mut start = 0;
+        while start < permutations && maxima.iter().filter(|&&m| m >= llr).count() < h {
+            let end = (start + CHUNK).min(permutations);
+            maxima.extend(self.replicates(start..end, seed));
+            start = end;
+        }
+        maxima
+    }
+
+    /// The maxima of replicates `range`, in order.
+    fn replicates(&self, range: std::ops::Range<usize>, seed: u64) -> Vec<f64> {
         let scratch = || {
             (
                 self.pool.clone(),
@@ -557,7 +703,7 @@ impl Study {
                 Vec::<u32>::with_capacity(self.recent.iter().sum()),
             )
         };
-        (0..permutations)
+        range
             .into_par_iter()
             .map_init(scratch, |(pool, table, acc, swaps), i| {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -598,7 +744,7 @@ impl Study {
                 break;
             };
             let row = b.center * self.k;
-            let members: Vec<usize> = self.neighbours[row..=row + b.last]
+            let members: Vec<usize> = self.circles.neighbours[row..=row + b.last]
                 .iter()
                 .map(|&z| z as usize)
                 .collect();
@@ -610,7 +756,7 @@ impl Study {
             out.push(Cluster {
                 center: b.center,
                 locations: members,
-                radius: self.distances[row + b.last],
+                radius: self.circles.distances[row + b.last],
                 start: self.end - Duration::days(b.window as i64),
                 end: self.end,
                 observed: b.observed,

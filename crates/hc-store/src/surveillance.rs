@@ -93,6 +93,17 @@ pub struct DayCount {
     pub value: i64,
 }
 
+/// The counts of one code in one community over a span of days (the days with a count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountSeries {
+    /// The code (`*`: the denominator).
+    pub code: String,
+    /// The community.
+    pub community_code: String,
+    /// Each day with its count.
+    pub days: Vec<(NaiveDate, i64)>,
+}
+
 /// The denominator's code in `surv_counts`.
 pub const DENOMINATOR: &str = "*";
 
@@ -405,26 +416,78 @@ impl Store {
 
     /// The counts of `feed` from `from` to `to` in the registry's communities, read the way a
     /// detection run needs them: one index range per code and community (the codes found by a
-    /// loose index scan), so the cost follows the days asked for, not the years stored.
+    /// loose index scan), so the cost follows the days asked for, not the years stored; each
+    /// range comes back as one row, its days packed by the database (`offset=value,…`), as
+    /// decoding millions of rows one by one costs more than reading them.
     pub async fn feed_counts_window(
         &self,
         feed: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<DayCount>> {
-        const SQL: &str = "WITH RECURSIVE codes(code) AS ( \
+    ) -> Result<Vec<CountSeries>> {
+        const CODES: &str = "WITH RECURSIVE codes(code) AS ( \
                SELECT MIN(code) FROM surv_counts WHERE feed = $1 \
                UNION ALL \
                SELECT (SELECT MIN(s.code) FROM surv_counts s WHERE s.feed = $1 AND s.code > codes.code) \
-               FROM codes WHERE codes.code IS NOT NULL) \
-             SELECT s.code, s.community_code, s.day, s.value \
-             FROM codes CROSS JOIN orgunits o CROSS JOIN surv_counts s \
-             WHERE codes.code IS NOT NULL AND o.level = 'community' \
-               AND s.feed = $1 AND s.code = codes.code AND s.community_code = o.code \
-               AND s.day >= $2 AND s.day <= $3";
-        Ok(
-            crate::on_pool!(self, p => sqlx::query_as(SQL).bind(feed).bind(from).bind(to).fetch_all(p).await?),
-        )
+               FROM codes WHERE codes.code IS NOT NULL) ";
+        const SQLITE: &str = "SELECT code, community_code, packed FROM ( \
+               SELECT codes.code AS code, o.code AS community_code, \
+                 (SELECT group_concat(CAST(julianday(s.day) - julianday($2) AS INTEGER) || '=' || s.value, ',') \
+                  FROM surv_counts s WHERE s.feed = $1 AND s.code = codes.code \
+                    AND s.community_code = o.code AND s.day >= $2 AND s.day <= $3) AS packed \
+               FROM codes CROSS JOIN orgunits o \
+               WHERE codes.code IS NOT NULL AND o.level = 'community') t \
+             WHERE packed IS NOT NULL";
+        const PG: &str = "SELECT code, community_code, packed FROM ( \
+               SELECT codes.code AS code, o.code AS community_code, \
+                 (SELECT string_agg((s.day - $2)::text || '=' || s.value::text, ',') \
+                  FROM surv_counts s WHERE s.feed = $1 AND s.code = codes.code \
+                    AND s.community_code = o.code AND s.day >= $2 AND s.day <= $3) AS packed \
+               FROM codes CROSS JOIN orgunits o \
+               WHERE codes.code IS NOT NULL AND o.level = 'community') t \
+             WHERE packed IS NOT NULL";
+        let rows: Vec<(String, String, String)> = match &self.db {
+            crate::Db::Sqlite(p) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{CODES}{SQLITE}")))
+                    .bind(feed)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(p)
+                    .await?
+            }
+            crate::Db::Postgres(p) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{CODES}{PG}")))
+                    .bind(feed)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|(code, community_code, packed)| {
+                let mut days = Vec::new();
+                for pair in packed.split(',') {
+                    let parsed = pair.split_once('=').and_then(|(offset, value)| {
+                        let offset = offset.trim().parse::<i64>().ok()?;
+                        let value = value.trim().parse::<i64>().ok()?;
+                        Some((from + chrono::Duration::days(offset), value))
+                    });
+                    let Some(day) = parsed else {
+                        return Err(StoreError::Db(sqlx::Error::Decode(
+                            format!("the packed counts of {feed}/{code}/{community_code} hold {pair:?}")
+                                .into(),
+                        )));
+                    };
+                    days.push(day);
+                }
+                Ok(CountSeries {
+                    code,
+                    community_code,
+                    days,
+                })
+            })
+            .collect()
     }
 
     /// Up to `limit` records of `feed` after id `after`, by id, whose rules version is not

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use hc_detect::scan::{CaseCount, Coordinates, Location, ScanConfig};
+use hc_detect::scan::{CaseCount, Circles, Coordinates, Location, ScanConfig};
 use hc_detect::{Evaluation, Frequency, Series};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -604,6 +604,14 @@ fn run_scan(
         .flat_map(|c| days.iter().map(move |d| (c, *d)))
         .collect();
     let share = (scan.max_locations as f64 / locations.len() as f64).min(1.0);
+    // The circles are the same for every code and day: built once.
+    let circles = match Circles::new(&locations, Coordinates::LatLon, share) {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), 0, Some(format!("the communities' map points: {e}"))),
+    };
+    // Replicates stop once no cluster can reach the rule's p-value (Besag–Clifford): the same
+    // alarms as running them all.
+    let stop_after = (scan.p_value * (scan.permutations + 1) as f64).floor() as usize;
     let results: Vec<Vec<Alarm>> = jobs
         .par_iter()
         .map(|&(code, day)| {
@@ -649,8 +657,9 @@ fn run_scan(
                 seed: u64::from(day.num_days_from_ce() as u32) << 16 | u64::from(code),
                 max_clusters: 5,
                 min_cases: scan.min_cases,
+                stop_after: Some(stop_after),
             };
-            let Ok(clusters) = hc_detect::scan::scan(&locations, &cases, &config) else {
+            let Ok(clusters) = hc_detect::scan::scan_in(&circles, &cases, &config) else {
                 return Vec::new();
             };
             let code_name = &fc.codes[code as usize];

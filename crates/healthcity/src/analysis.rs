@@ -284,6 +284,7 @@ pub fn scan(args: &ScanArgs) -> ExitCode {
         seed: args.seed,
         max_clusters: args.max_clusters,
         min_cases: args.min_cases,
+        stop_after: None,
     };
     let clusters = match hc_detect::scan::scan(&locations, &cases, &config) {
         Ok(clusters) => clusters,

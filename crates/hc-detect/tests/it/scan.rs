@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
 use hc_detect::scan::{
-    CaseCount, Cluster, Coordinates, Location, ScanConfig, ScanError, null_maxima, scan,
+    CaseCount, Circles, Cluster, Coordinates, Location, ScanConfig, ScanError, null_maxima, scan,
+    scan_in,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -191,6 +192,69 @@ fn p_values_rank_the_observed_llr_among_the_replicate_maxima() {
         assert_eq!(c.p_value, rank as f64 / 200.0, "{c:?}");
     }
     assert!(clusters.iter().any(|c| c.p_value > 0.05));
+}
+
+#[test]
+fn sequential_replicates_keep_every_decision_at_the_threshold() {
+    // With 199 replicates, p ≤ 0.01 means at most one replicate maximum reaches the cluster's
+    // LLR; stopping after two such maxima must leave exactly the same clusters below 0.01.
+    let alpha = 0.01;
+    let stop = (alpha * 200.0_f64).floor() as usize;
+    let mut cases_seen = 0;
+    for seed in 0..12 {
+        let (locations, mut cases, _) = background(300 + seed, 40, 28, 25);
+        if seed % 3 == 0 {
+            let (_, _, hot) = planted();
+            for d in 25..28 {
+                for &z in &hot {
+                    cases.push(case(z, d, 6));
+                }
+            }
+        }
+        let mut config = ScanConfig::new();
+        config.permutations = 199;
+        config.seed = seed;
+        let full = scan(&locations, &cases, &config).unwrap();
+        config.stop_after = Some(stop);
+        let circles = Circles::new(&locations, config.coordinates, config.max_spatial_share).unwrap();
+        let quick = scan_in(&circles, &cases, &config).unwrap();
+        let significant = |cs: &[Cluster]| -> Vec<(usize, u64, f64)> {
+            cs.iter()
+                .filter(|c| c.p_value <= alpha)
+                .map(|c| (c.center, c.observed, c.p_value))
+                .collect()
+        };
+        assert_eq!(significant(&full), significant(&quick), "seed {seed}");
+        // Same clusters, in the same order; only the p-values of the others may differ, and
+        // stay above the threshold.
+        let ids = |cs: &[Cluster]| cs.iter().map(|c| (c.center, c.locations.clone())).collect::<Vec<_>>();
+        assert_eq!(ids(&full), ids(&quick));
+        for c in quick.iter().filter(|c| c.p_value > alpha) {
+            assert!(c.p_value >= (stop + 1) as f64 / 200.0, "{c:?}");
+        }
+        cases_seen += full.iter().filter(|c| c.p_value <= alpha).count();
+    }
+    // The four planted clusters were found, so both branches were exercised.
+    assert!(cases_seen >= 4, "{cases_seen}");
+}
+
+#[test]
+fn circles_must_match_the_configuration() {
+    let (locations, cases, _) = planted();
+    let config = ScanConfig::new();
+    let circles = Circles::new(&locations, Coordinates::LatLon, config.max_spatial_share).unwrap();
+    assert_eq!(circles.len(), locations.len());
+    let err = scan_in(&circles, &cases, &config).unwrap_err();
+    assert!(err.to_string().contains("coordinates"), "{err}");
+    let circles = Circles::new(&locations, config.coordinates, 0.25).unwrap();
+    let err = scan_in(&circles, &cases, &config).unwrap_err();
+    assert!(err.to_string().contains("max_spatial_share"), "{err}");
+    // Built with the configuration's own settings, the circles give `scan`'s answer.
+    let circles = Circles::new(&locations, config.coordinates, config.max_spatial_share).unwrap();
+    assert_eq!(
+        scan_in(&circles, &cases, &config).unwrap(),
+        scan(&locations, &cases, &config).unwrap()
+    );
 }
 
 #[test]
