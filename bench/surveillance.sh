@@ -72,17 +72,17 @@ build() { # backend
       sql=${sql//UNIFORM/((abs(random()) % 1000000) \/ 1000000.0)}
       sql=${sql//max0(/max(0, }
       sql=${sql//pi()/3.141592653589793}
-      sqlite3 "$SQLITE_DB" "DELETE FROM surv_counts; DELETE FROM surv_dirty; DELETE FROM org_shapes;
+      sqlite3 -bail "$SQLITE_DB" "DELETE FROM surv_counts; DELETE FROM surv_dirty; DELETE FROM org_shapes;
         ${days_sql}, ${sql#*WITH} ; ${POINTS_SQL}; ANALYZE;" ;;
     postgres)
       psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $PG_NAME" -c "CREATE DATABASE $PG_NAME"
       "$BIN" --database "$PG_DB" import orgunits "$ORG" >/dev/null
-      days_sql="WITH days(n, day) AS (SELECT n, to_char(DATE '$DAY' - ($((YEARS * 365 + 1)) - n), 'YYYY-MM-DD')
+      days_sql="WITH days(n, day) AS (SELECT n, DATE '$DAY' - ($((YEARS * 365 + 1)) - n)
                 FROM generate_series(0, $((YEARS * 365 + 1))) AS n)"
       local sql=${COUNTS_SQL//UNIFORM2/(random() * 2.0 - 1.0)}
       sql=${sql//UNIFORM/random()}
       sql=${sql//max0(/greatest(0, }
-      psql -q "$PG_DB" -c "DELETE FROM surv_counts" -c "DELETE FROM org_shapes" \
+      psql -q -v ON_ERROR_STOP=1 "$PG_DB" -c "DELETE FROM surv_counts" -c "DELETE FROM org_shapes" \
         -c "${days_sql}, ${sql#*WITH}" -c "${POINTS_SQL}" -c "ANALYZE" ;;
   esac
 }

@@ -397,15 +397,33 @@ impl Circles {
         // Per centre: the k + 1 nearest (the one after the circle tells whether it closes),
         // selected in linear time, then sorted; distance then index is a total order, so the
         // result is the prefix of a full sort.
+        // On the sphere the neighbours are ordered by chord length, which grows with the
+        // great-circle distance and costs no trigonometry per pair; the kept ones get their
+        // great-circle distance.
+        let unit: Vec<[f64; 3]> = if latlon {
+            locations
+                .iter()
+                .map(|l| {
+                    let (lat, lon) = (l.y.to_radians(), l.x.to_radians());
+                    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let key = |c: usize, j: usize| -> f64 {
+            if latlon {
+                let (a, b) = (&unit[c], &unit[j]);
+                (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+            } else {
+                distance(&locations[c], &locations[j], false)
+            }
+        };
         let rows: Vec<Vec<(f64, u32, bool)>> = locations
             .par_iter()
             .enumerate()
             .map(|(c, centre)| {
-                let mut order: Vec<(f64, usize)> = locations
-                    .iter()
-                    .enumerate()
-                    .map(|(j, l)| (distance(centre, l, latlon), j))
-                    .collect();
+                let mut order: Vec<(f64, usize)> = (0..n).map(|j| (key(c, j), j)).collect();
                 let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
                 let keep = (k + 1).min(n);
                 if keep < n {
@@ -416,7 +434,9 @@ impl Circles {
                 let mut row: Vec<(f64, u32, bool)> = (0..k)
                     .map(|i| {
                         let closes = order.get(i + 1).is_none_or(|next| next.0 > order[i].0);
-                        (order[i].0, order[i].1 as u32, closes)
+                        let (z, d) = (order[i].1, order[i].0);
+                        let d = if latlon { distance(centre, &locations[z], true) } else { d };
+                        (d, z as u32, closes)
                     })
                     .collect();
                 // The centre comes first even when another location shares its coordinates.

@@ -604,11 +604,10 @@ fn run_scan(
         .flat_map(|c| days.iter().map(move |d| (c, *d)))
         .collect();
     let share = (scan.max_locations as f64 / locations.len() as f64).min(1.0);
-    // The circles are the same for every code and day: built once.
-    let circles = match Circles::new(&locations, Coordinates::LatLon, share) {
-        Ok(c) => c,
-        Err(e) => return (Vec::new(), 0, Some(format!("the communities' map points: {e}"))),
-    };
+    // The circles are the same for every code and day: built once, when a first scan needs
+    // them (a quiet day may need none).
+    let built = std::sync::OnceLock::new();
+    let circles = || built.get_or_init(|| Circles::new(&locations, Coordinates::LatLon, share));
     // Replicates stop once no cluster can reach the rule's p-value (Besag–Clifford): the same
     // alarms as running them all.
     let stop_after = (scan.p_value * (scan.permutations + 1) as f64).floor() as usize;
@@ -659,7 +658,10 @@ fn run_scan(
                 min_cases: scan.min_cases,
                 stop_after: Some(stop_after),
             };
-            let Ok(clusters) = hc_detect::scan::scan_in(&circles, &cases, &config) else {
+            let Ok(circles) = circles() else {
+                return Vec::new();
+            };
+            let Ok(clusters) = hc_detect::scan::scan_in(circles, &cases, &config) else {
                 return Vec::new();
             };
             let code_name = &fc.codes[code as usize];
@@ -715,7 +717,11 @@ fn run_scan(
                 .collect()
         })
         .collect();
-    (results.into_iter().flatten().collect(), jobs.len(), None)
+    let problem = match built.get() {
+        Some(Err(e)) => Some(format!("the communities' map points: {e}")),
+        _ => None,
+    };
+    (results.into_iter().flatten().collect(), jobs.len(), problem)
 }
 
 #[cfg(test)]

@@ -288,6 +288,89 @@ async fn import_takes_surveillance_feeds_once_and_names_bad_records() {
 }
 
 #[tokio::test]
+async fn surveillance_run_raises_a_signal_once_and_lists_it_by_the_contract() {
+    for b in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _keep) = database(b, dir.path()).await;
+        std::fs::write(dir.path().join("units.csv"), UNITS).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "orgunits", "units.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        // One confirmed cholera case: a class A disease, where one case is a signal.
+        let cases = "record_id,disease_code,onset_date,diagnosis_date,report_date,community_code,classification,age,sex\n\
+                     c1,A00,2026-11-20,2026-11-20,2026-11-20,440305001001,confirmed,41,F\n";
+        std::fs::write(dir.path().join("cases.csv"), cases).unwrap();
+        let o = healthcity(dir.path(), &db, &["import", "cases", "cases.csv"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let run = |args: &[&str]| {
+            let mut all = vec!["surveillance", "run"];
+            all.extend_from_slice(args);
+            healthcity(dir.path(), &db, &all)
+        };
+        let o = run(&["--from", "2026-11-01", "--date", "2026-11-30"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            out.contains("2026-11-01 to 2026-11-30") && out.contains("1 new signals"),
+            "{}",
+            text(&o)
+        );
+        // Re-running the same days raises nothing new: the open signal covers them.
+        let o = run(&["--from", "2026-11-15", "--date", "2026-11-30"]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(" 0 new signals"),
+            "{}",
+            text(&o)
+        );
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["surveillance", "signals", "--from", "2026-11-01", "--to", "2026-11-30"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let csv = String::from_utf8_lossy(&o.stdout).to_string();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("signal_id,stream,source,syndrome,area_code,level,date,observed,expected,threshold,method,status")
+        );
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows.len(), 1, "{csv}");
+        let row = &rows[0];
+        assert_eq!(row[1], "cases/A00/440305001001/day", "{csv}");
+        assert_eq!(
+            (row[2], row[3], row[4], row[5], row[6], row[7]),
+            ("cases", "A00", "440305001001", "community", "2026-11-20", "1"),
+            "{csv}"
+        );
+        assert_eq!((row[10], row[11]), ("fixed", "new"), "{csv}");
+        // Outside the span: nothing.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["surveillance", "signals", "--from", "2026-10-01", "--to", "2026-10-31"],
+        );
+        assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1, "{}", text(&o));
+        // JSON carries what explains the signal.
+        let o = healthcity(
+            dir.path(),
+            &db,
+            &["surveillance", "signals", "--from", "2026-11-01", "--format", "json"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let first = &json.as_array().unwrap()[0];
+        assert_eq!(first["method"], "fixed", "{first}");
+        assert!(first.to_string().contains("threshold=1"), "{first}");
+        // A date that is not one, and a span backwards, are refused with the flag named.
+        let o = run(&["--date", "2026-13-01"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--date"), "{}", text(&o));
+        let o = run(&["--from", "2026-12-01", "--date", "2026-11-30"]);
+        assert!(!o.status.success(), "{}", text(&o));
+    }
+}
+
+#[tokio::test]
 async fn users_migrate_and_settings() {
     for b in backends() {
         let dir = tempfile::tempdir().unwrap();
