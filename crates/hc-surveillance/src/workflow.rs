@@ -33,10 +33,10 @@
 //! assert_eq!(err.field(), "outcome");
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the response to a signal or event stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Raised, nobody has acted yet.
@@ -84,7 +84,7 @@ impl Stage {
 }
 
 /// How a closed signal or event ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Not an outbreak (reporting artefact, known cluster, chance).
