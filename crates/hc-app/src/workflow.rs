@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use hc_core::access::Permission;
 use hc_core::validate::FieldError;
-use hc_store::{ActionStored, ActionWrite, Backfill, Store, StoreError, WorkTarget, epoch_seconds};
+use hc_store::{
+    ActionStored, ActionWrite, Backfill, EventRow, SignalFilter, SignalRow, Store, StoreError,
+    WorkTarget, epoch_seconds,
+};
 pub use hc_surveillance::workflow::{Outcome, Stage};
 use hc_surveillance::workflow::{Response, State, Step, apply, district_of, response_stats};
 use serde::Serialize;
@@ -489,6 +492,103 @@ pub async fn notifications(
             created_at: r.created_at,
         })
         .collect())
+}
+
+/// A signal with what explains it and its trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalDetail {
+    /// The signal.
+    pub signal: SignalRow,
+    /// The baseline counts its method compared against (JSON as stored).
+    pub baseline: serde_json::Value,
+    /// Method-specific facts: p-value, denominator, the method's own detail.
+    pub detail: serde_json::Value,
+    /// The method's parameters in effect (JSON as stored).
+    pub params: serde_json::Value,
+    /// Its alarm days.
+    pub days: Vec<SignalDayView>,
+    /// Its actions, oldest first.
+    pub history: Vec<ActionRow>,
+}
+
+/// One alarm day of a signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalDayView {
+    /// The day (the Monday of a week).
+    pub day: NaiveDate,
+    /// Observed.
+    pub observed: f64,
+    /// Expected.
+    pub expected: Option<f64>,
+    /// Threshold in cases.
+    pub threshold: Option<f64>,
+    /// The method's score.
+    pub score: Option<f64>,
+}
+
+fn json_or_text(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.to_owned()))
+}
+
+/// Signal `id` with its baseline, parameters, alarm days and trail, if it lies in the caller's
+/// jurisdiction.
+pub async fn signal_detail(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+) -> Result<SignalDetail, AppError> {
+    require_view(caller)?;
+    let target = Target::Signal(id);
+    let prefix = caller.scope().prefix();
+    let (signal, baseline, detail, days) = store.signal(id).await.map_err(|e| match e {
+        StoreError::NotFound => target.not_found(),
+        other => other.into(),
+    })?;
+    if !caller.scope().contains_unit(&signal.area_code) {
+        return Err(target.not_found());
+    }
+    let history = store
+        .actions(target.store(), prefix)
+        .await?
+        .into_iter()
+        .map(ActionRow::from_stored)
+        .collect();
+    Ok(SignalDetail {
+        baseline: json_or_text(&baseline),
+        detail: json_or_text(&detail),
+        params: json_or_text(&signal.params),
+        days: days
+            .into_iter()
+            .map(|d| SignalDayView {
+                day: d.day,
+                observed: d.observed,
+                expected: d.expected,
+                threshold: d.threshold,
+                score: d.score,
+            })
+            .collect(),
+        signal,
+        history,
+    })
+}
+
+/// Events that overlap `from..=to` in the caller's jurisdiction, newest first, each with its
+/// signals' ids.
+pub async fn events(
+    store: &Store,
+    caller: &Caller,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<(EventRow, Vec<i64>)>, AppError> {
+    require_view(caller)?;
+    Ok(store
+        .events(&SignalFilter {
+            from,
+            to,
+            area_prefix: caller.scope().prefix().map(str::to_owned),
+            limit: None,
+        })
+        .await?)
 }
 
 /// The demo analyst's username in back-filled responses.
