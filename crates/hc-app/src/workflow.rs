@@ -503,7 +503,7 @@ pub struct SignalDetail {
     pub baseline: serde_json::Value,
     /// Method-specific facts: p-value, denominator, the method's own detail.
     pub detail: serde_json::Value,
-    /// The method's parameters in effect (JSON as stored).
+    /// The method's parameters in effect, as an object (numbers as numbers).
     pub params: serde_json::Value,
     /// Its alarm days.
     pub days: Vec<SignalDayView>,
@@ -528,6 +528,27 @@ pub struct SignalDayView {
 
 fn json_or_text(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.to_owned()))
+}
+
+/// A method's parameters, stored as `key=value;…`, as a JSON object (numbers as numbers).
+fn params_object(s: &str) -> serde_json::Value {
+    if let Ok(v @ serde_json::Value::Object(_)) = serde_json::from_str(s) {
+        return v;
+    }
+    let map = s
+        .split(';')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let value = v
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| serde_json::Value::from(v), serde_json::Value::Number);
+            (k.trim().to_owned(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 /// Signal `id` with its baseline, parameters, alarm days and trail, if it lies in the caller's
@@ -556,7 +577,7 @@ pub async fn signal_detail(
     Ok(SignalDetail {
         baseline: json_or_text(&baseline),
         detail: json_or_text(&detail),
-        params: json_or_text(&signal.params),
+        params: params_object(&signal.params),
         days: days
             .into_iter()
             .map(|d| SignalDayView {

@@ -32,20 +32,57 @@ impl WorkTarget {
         }
     }
 
-    fn table(self) -> &'static str {
+    /// The statements of this kind of target, static text each (no SQL is built at run time).
+    fn sql(self) -> &'static TargetSql {
         match self {
-            WorkTarget::Signal(_) => "surv_signals",
-            WorkTarget::Event(_) => "surv_events",
-        }
-    }
-
-    fn column(self) -> &'static str {
-        match self {
-            WorkTarget::Signal(_) => "signal_id",
-            WorkTarget::Event(_) => "event_id",
+            WorkTarget::Signal(_) => &SIGNAL_SQL,
+            WorkTarget::Event(_) => &EVENT_SQL,
         }
     }
 }
+
+struct TargetSql {
+    item: &'static str,
+    update: &'static str,
+    insert: &'static str,
+    actions: &'static str,
+}
+
+macro_rules! target_sql {
+    ($table:literal, $column:literal) => {
+        TargetSql {
+            item: concat!(
+                "SELECT id, area_code, alert, status, outcome, assigned_to, created_at, answered_at FROM ",
+                $table,
+                " WHERE id = $1 AND ($2 IS NULL OR area_code LIKE $2)"
+            ),
+            update: concat!(
+                "UPDATE ",
+                $table,
+                " SET status = $2, outcome = $3, assigned_to = $4, updated_at = $5, \
+                 answered_at = COALESCE(answered_at, $5) WHERE id = $1 AND status = $6"
+            ),
+            insert: concat!(
+                "INSERT INTO surv_actions (",
+                $column,
+                ", at, username, action, status, outcome, assigned_to, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, signal_id, event_id, at, \
+                 username, action, status, outcome, assigned_to, note"
+            ),
+            actions: concat!(
+                "SELECT a.id, a.signal_id, a.event_id, a.at, a.username, a.action, a.status, \
+                 a.outcome, a.assigned_to, a.note FROM surv_actions a JOIN ",
+                $table,
+                " t ON t.id = a.",
+                $column,
+                " WHERE t.id = $1 AND ($2 IS NULL OR t.area_code LIKE $2) ORDER BY a.at, a.id"
+            ),
+        }
+    };
+}
+
+static SIGNAL_SQL: TargetSql = target_sql!("surv_signals", "signal_id");
+static EVENT_SQL: TargetSql = target_sql!("surv_events", "event_id");
 
 /// The workflow state of a signal or event, with what routing and jurisdiction need.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -219,18 +256,7 @@ macro_rules! append_action {
     ($tx:expr, $target:expr, $expected:expr, $a:expr) => {{
         let target: WorkTarget = $target;
         let a: &ActionWrite = $a;
-        let update = format!(
-            "UPDATE {} SET status = $2, outcome = $3, assigned_to = $4, updated_at = $5, \
-             answered_at = COALESCE(answered_at, $5) WHERE id = $1 AND status = $6",
-            target.table()
-        );
-        let insert = format!(
-            "INSERT INTO surv_actions ({}, at, username, action, status, outcome, assigned_to, note) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id, signal_id, event_id, at, username, action, status, outcome, assigned_to, note",
-            target.column()
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(update))
+        let done = sqlx::query(target.sql().update)
             .bind(target.id())
             .bind(a.status.as_str())
             .bind(a.outcome.as_deref())
@@ -244,7 +270,7 @@ macro_rules! append_action {
                 constraint: "status".into(),
             });
         }
-        let stored: ActionStored = sqlx::query_as(sqlx::AssertSqlSafe(insert))
+        let stored: ActionStored = sqlx::query_as(target.sql().insert)
             .bind(target.id())
             .bind(a.at)
             .bind(a.username.as_str())
@@ -289,12 +315,7 @@ fn like(prefix: Option<&str>) -> Option<String> {
 impl Store {
     /// The workflow state of `target`, if it lies in the subtree `prefix` (none: anywhere).
     pub async fn work_item(&self, target: WorkTarget, prefix: Option<&str>) -> Result<WorkItem> {
-        let sql = format!(
-            "SELECT id, area_code, alert, status, outcome, assigned_to, created_at, answered_at \
-             FROM {} WHERE id = $1 AND ($2 IS NULL OR area_code LIKE $2)",
-            target.table()
-        );
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        Ok(on_pool!(self, p => sqlx::query_as(target.sql().item)
             .bind(target.id()).bind(like(prefix)).fetch_one(p).await?))
     }
 
@@ -327,14 +348,7 @@ impl Store {
         target: WorkTarget,
         prefix: Option<&str>,
     ) -> Result<Vec<ActionStored>> {
-        let sql = format!(
-            "SELECT a.id, a.signal_id, a.event_id, a.at, a.username, a.action, a.status, a.outcome, \
-             a.assigned_to, a.note FROM surv_actions a JOIN {} t ON t.id = a.{} \
-             WHERE t.id = $1 AND ($2 IS NULL OR t.area_code LIKE $2) ORDER BY a.at, a.id",
-            target.table(),
-            target.column()
-        );
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        Ok(on_pool!(self, p => sqlx::query_as(target.sql().actions)
             .bind(target.id()).bind(like(prefix)).fetch_all(p).await?))
     }
 

@@ -102,10 +102,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/feeds/{kind}",
             post(feeds::receive).layer(axum::extract::DefaultBodyLimit::max(import_limit)),
         )
-        .route(
-            "/surveillance/signals",
-            get(surveillance::list_signals),
-        )
+        .route("/surveillance/signals", get(surveillance::list_signals))
         .route("/surveillance/signals/{id}", get(surveillance::get_signal))
         .route(
             "/surveillance/signals/{id}/actions",

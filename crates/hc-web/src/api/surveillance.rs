@@ -325,8 +325,7 @@ pub struct DistrictResponseOut {
 impl From<workflow::DistrictResponse> for DistrictResponseOut {
     fn from(d: workflow::DistrictResponse) -> Self {
         DistrictResponseOut {
-            share_within_target: (d.signals > 0)
-                .then(|| d.within_target as f64 / d.signals as f64),
+            share_within_target: (d.signals > 0).then(|| d.within_target as f64 / d.signals as f64),
             district_code: d.district_code,
             district_name: d.district_name,
             signals: d.signals,

@@ -70,8 +70,12 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         let t = TestApp::seeded(b).await;
         t.seed_second_district().await;
         send_visits(&t).await;
-        let cdc = t.login_new("cdc", "cdc_analyst", Some("440305"), None).await;
-        let other = t.login_new("cdc2", "cdc_analyst", Some("440304"), None).await;
+        let cdc = t
+            .login_new("cdc", "cdc_analyst", Some("440305"), None)
+            .await;
+        let other = t
+            .login_new("cdc2", "cdc_analyst", Some("440304"), None)
+            .await;
         let bureau = t
             .login_new("bureau", "district_bureau", Some("440305"), None)
             .await;
@@ -89,9 +93,15 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         assert_eq!(r.status, StatusCode::CREATED, "{b:?} {}", r.body);
         assert!(r.json()["signals_new"].as_u64().unwrap() >= 2, "{}", r.body);
         let r = t
-            .as_token(&cdc, "POST", "/api/v1/surveillance/runs", Some(r#"{"dat":"x"}"#))
+            .as_token(
+                &cdc,
+                "POST",
+                "/api/v1/surveillance/runs",
+                Some(r#"{"dat":"x"}"#),
+            )
             .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(fields(&r), ["dat"]);
 
         // Lists and detail.
         let uri = format!("/api/v1/surveillance/signals?from={from}&to={DAY}");
@@ -108,7 +118,12 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         let id = signal["id"].as_i64().unwrap();
         assert_eq!(signal["status"], "new");
         let detail = t
-            .as_token(&cdc, "GET", &format!("/api/v1/surveillance/signals/{id}"), None)
+            .as_token(
+                &cdc,
+                "GET",
+                &format!("/api/v1/surveillance/signals/{id}"),
+                None,
+            )
             .await;
         assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
         let detail = detail.json();
@@ -118,12 +133,15 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         assert_eq!(detail["alarm_days"].as_array().unwrap().len(), 2);
         assert_eq!(detail["history"], json!([]));
         let r = t
-            .as_token(&other, "GET", &format!("/api/v1/surveillance/signals/{id}"), None)
+            .as_token(
+                &other,
+                "GET",
+                &format!("/api/v1/surveillance/signals/{id}"),
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-        let r = t
-            .as_token(&other, "GET", &uri, None)
-            .await;
+        let r = t.as_token(&other, "GET", &uri, None).await;
         assert_eq!(r.json(), json!([]));
         let r = t
             .as_token(&cdc, "GET", "/api/v1/surveillance/signals/abc", None)
@@ -132,7 +150,12 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
 
         // Notifications before any action.
         let before = t
-            .as_token(&cdc, "GET", "/api/v1/surveillance/notifications?limit=100", None)
+            .as_token(
+                &cdc,
+                "GET",
+                "/api/v1/surveillance/notifications?limit=100",
+                None,
+            )
             .await;
         assert_eq!(before.status, StatusCode::OK, "{}", before.body);
         let before = before.json().as_array().unwrap().len();
@@ -151,15 +174,24 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         let a = r.json();
         assert_eq!(
             (&a["kind"], &a["target_id"], &a["status"], &a["assigned_to"]),
-            (&json!("signal"), &json!(id), &json!("assigned"), &json!("li"))
+            (
+                &json!("signal"),
+                &json!(id),
+                &json!("assigned"),
+                &json!("li")
+            )
         );
         for (body, status, field) in [
             (r#"{"action":"verify","stage":"nope"}"#, 422, "stage"),
             (r#"{"action":"verify"}"#, 422, "stage"),
-            (r#"{"action":"close","outcome":"confirmed_outbreak"}"#, 422, "outcome"),
+            (
+                r#"{"action":"close","outcome":"confirmed_outbreak"}"#,
+                422,
+                "outcome",
+            ),
             (r#"{"action":"fly"}"#, 422, "action"),
             (r#"{"action":"note","note":" "}"#, 422, "note"),
-            (r#"{"action":"note","colour":"red"}"#, 400, "colour"),
+            (r#"{"action":"note","colour":"red"}"#, 422, "colour"),
         ] {
             let r = post(&cdc, body).await;
             assert_eq!(r.status.as_u16(), status, "{body}: {}", r.body);
@@ -173,7 +205,11 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
         let r = post(&cdc, r#"{"action":"verify","stage":"field_investigation"}"#).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        let r = post(&cdc, r#"{"action":"close","outcome":"confirmed_outbreak","note":"school"}"#).await;
+        let r = post(
+            &cdc,
+            r#"{"action":"close","outcome":"confirmed_outbreak","note":"school"}"#,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let trail = t.as_token(&bureau, "GET", &actions, None).await;
         assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
@@ -182,9 +218,22 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|a| format!("{}:{}", a["action"].as_str().unwrap(), a["status"].as_str().unwrap()))
+            .map(|a| {
+                format!(
+                    "{}:{}",
+                    a["action"].as_str().unwrap(),
+                    a["status"].as_str().unwrap()
+                )
+            })
             .collect();
-        assert_eq!(steps, ["assign:assigned", "verify:field_investigation", "close:closed"]);
+        assert_eq!(
+            steps,
+            [
+                "assign:assigned",
+                "verify:field_investigation",
+                "close:closed"
+            ]
+        );
 
         // Response times and notifications reflect it.
         let r = t
@@ -213,7 +262,12 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
             .await;
         assert_eq!(fields(&r), ["from"]);
         let after = t
-            .as_token(&cdc, "GET", "/api/v1/surveillance/notifications?limit=100", None)
+            .as_token(
+                &cdc,
+                "GET",
+                "/api/v1/surveillance/notifications?limit=100",
+                None,
+            )
             .await
             .json();
         assert_eq!(after.as_array().unwrap().len(), before - 1);
@@ -224,7 +278,12 @@ async fn analysts_run_detection_and_work_their_signals_over_the_api() {
 
         // Events list (possibly empty with one feed) and the event actions' 404.
         let r = t
-            .as_token(&cdc, "GET", &format!("/api/v1/surveillance/events?from={from}"), None)
+            .as_token(
+                &cdc,
+                "GET",
+                &format!("/api/v1/surveillance/events?from={from}"),
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.json().is_array());
