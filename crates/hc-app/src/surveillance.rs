@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::AppError;
 use crate::audit::{Caller, Event};
+use crate::webhooks::Routes;
 
 /// The longest span one run evaluates; an older `from` is refused.
 pub const MAX_RUN_DAYS: i64 = 3 * 366;
@@ -171,6 +172,8 @@ pub async fn run(
         .collect();
     let alarms = output.alarms.len();
     let groups = episodes(output.alarms, &stored, config.merge_gap);
+    // Webhook notifications are queued in the transactions that write what they announce.
+    let routes = Routes::load(store).await?;
     let mut signals_new = 0;
     let mut signals_updated = 0;
     let writes: Vec<SignalWrite> = groups
@@ -185,9 +188,13 @@ pub async fn run(
                     }
                 }
             }
-            signal_write(e.signal, &e.alarms)
+            let mut w = signal_write(e.signal, &e.alarms)?;
+            if e.signal.is_none() && !routes.is_empty() {
+                w.notify = routes.route("signal", &w.alert, &w.area_code, &signal_payload(&w));
+            }
+            Ok(w)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, AppError>>()?;
     store.write_signals(run_id, &writes).await?;
 
     // Events: fuse the signals active in the last weeks before and during the run.
@@ -207,10 +214,10 @@ pub async fn run(
         .into_iter()
         .map(signal_view)
         .collect();
-    let events: Vec<EventView> = store
-        .events_since(since)
-        .await?
-        .into_iter()
+    let stored_events = store.events_since(since).await?;
+    let events: Vec<EventView> = stored_events
+        .iter()
+        .cloned()
         .map(|(e, signals)| EventView {
             id: e.id,
             rule: e.rule,
@@ -220,12 +227,48 @@ pub async fn run(
             signals,
         })
         .collect();
+    let alerts: HashMap<i64, String> = stored_events
+        .iter()
+        .map(|(e, _)| (e.id, e.alert.clone()))
+        .collect();
     let plans = fuse(config, &areas, &views, &events, from, date);
     let events_new = plans.iter().filter(|p| p.id.is_none()).count();
     let events_updated = plans.len() - events_new;
     let event_writes: Vec<EventWrite> = plans
         .into_iter()
-        .map(|p| EventWrite {
+        .map(|p| {
+            // A new event, or one whose colour rose, is announced.
+            let before =
+                p.id.and_then(|id| alerts.get(&id))
+                    .and_then(|a| Alert::parse(a));
+            let notify = if before.is_none_or(|b| p.alert > b) && !routes.is_empty() {
+                let payload = serde_json::json!({
+                    "kind": "event",
+                    "event": if before.is_some() { "escalated" } else { "raised" },
+                    "alert": p.alert.as_str(),
+                    "area_code": p.area,
+                    "level": p.level.as_str(),
+                    "rule": p.rule,
+                    "first_day": p.first_day,
+                    "last_day": p.last_day,
+                    "score": p.score,
+                    "sources": p.sources,
+                    "signals": p.signals,
+                });
+                let mut n = routes.route("event", p.alert.as_str(), &p.area, &payload);
+                if let Some(id) = p.id {
+                    for x in &mut n {
+                        x.payload["id"] = serde_json::Value::from(id);
+                    }
+                }
+                n
+            } else {
+                Vec::new()
+            };
+            (p, notify)
+        })
+        .map(|(p, notify)| EventWrite {
+            notify,
             id: p.id,
             rule: p.rule,
             area_code: p.area,
@@ -354,6 +397,7 @@ fn signal_write(id: Option<i64>, alarms: &[Alarm]) -> Result<SignalWrite, AppErr
             "method": first.detail,
         })
         .to_string(),
+        notify: Vec::new(),
         days: alarms
             .iter()
             .map(|a| SignalDay {
@@ -364,6 +408,27 @@ fn signal_write(id: Option<i64>, alarms: &[Alarm]) -> Result<SignalWrite, AppErr
                 score: a.score,
             })
             .collect(),
+    })
+}
+
+/// The webhook payload announcing a new signal (its id is added when it is written).
+fn signal_payload(w: &SignalWrite) -> serde_json::Value {
+    let first = w.days.first();
+    serde_json::json!({
+        "kind": "signal",
+        "event": "raised",
+        "alert": w.alert,
+        "area_code": w.area_code,
+        "level": w.level,
+        "stream": w.stream,
+        "feed": w.feed,
+        "code": w.code,
+        "rule": w.rule,
+        "method": w.method,
+        "first_day": first.map(|d| d.day),
+        "observed": first.map(|d| d.observed),
+        "expected": first.and_then(|d| d.expected),
+        "threshold": first.and_then(|d| d.threshold),
     })
 }
 

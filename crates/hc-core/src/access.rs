@@ -74,8 +74,10 @@ pub enum Permission {
     ReportSurveillance,
     /// Read surveillance counts, signals, events and their line lists (no identities).
     ViewSurveillance,
-    /// Assign, verify and close signals and events.
+    /// Assign, verify and close signals and events, and note on them.
     VerifySignals,
+    /// Configure the webhooks that surveillance notifications are sent to.
+    ManageWebhooks,
     /// Run the detection over the stored counts and list the signals it raised (the daily
     /// job; aggregates only, no line lists).
     RunDetection,
@@ -167,6 +169,7 @@ impl Role {
                 matches!(self, R::Commission | R::DistrictBureau | R::CdcAnalyst)
             }
             P::VerifySignals => matches!(self, R::CdcAnalyst),
+            P::ManageWebhooks => matches!(self, R::Admin),
             P::RunDetection => matches!(self, R::Admin | R::CdcAnalyst),
         }
     }

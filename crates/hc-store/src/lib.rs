@@ -37,6 +37,7 @@ mod signals;
 mod surveillance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod workflow;
 
 pub use accounts::{NewToken, NewUser, SessionRow, TokenRow, UserRow};
 pub use audit::{AuditEvent, AuditFilter, AuditRow};
@@ -49,6 +50,7 @@ pub use registry::*;
 pub use shapes::*;
 pub use signals::*;
 pub use surveillance::*;
+pub use workflow::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
 macro_rules! on_pool {

@@ -3,7 +3,8 @@
 
 use chrono::NaiveDate;
 
-use crate::{Result, Store, epoch_seconds, on_pool};
+use crate::workflow::enqueue;
+use crate::{OutboxWrite, Result, Store, epoch_seconds, on_pool};
 
 /// A detection run as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -103,6 +104,8 @@ pub struct SignalWrite {
     pub detail: String,
     /// Its alarm days (new or re-evaluated).
     pub days: Vec<SignalDay>,
+    /// Webhook notifications to queue with it (its id is added to each payload).
+    pub notify: Vec<OutboxWrite>,
 }
 
 /// A stored signal, briefly: enough to continue its episode.
@@ -208,6 +211,8 @@ pub struct EventWrite {
     pub explanation: String,
     /// Its signals.
     pub signals: Vec<i64>,
+    /// Webhook notifications to queue with it (its id is added to each payload).
+    pub notify: Vec<OutboxWrite>,
 }
 
 /// A stored event.
@@ -347,8 +352,8 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(SQL).bind(since).fetch_all(p).await?))
     }
 
-    /// Raises and extends signals for run `run_id`, in one transaction; returns the ids, in
-    /// the order of `writes`. A signal's first day, last day, day count, peak and its
+    /// Raises and extends signals for run `run_id`, with their webhook notifications, in one
+    /// transaction; returns the ids, in the order of `writes`. A signal's first day, last day, day count, peak and its
     /// first-day figures are re-derived from its alarm days.
     pub async fn write_signals(&self, run_id: i64, writes: &[SignalWrite]) -> Result<Vec<i64>> {
         const INSERT: &str = "INSERT INTO surv_signals (stream, feed, code, level, area_code, frequency, rule, \
@@ -415,6 +420,9 @@ impl Store {
                         .await?;
                 }
                 sqlx::query(DERIVE).bind(id).bind(now).execute(&mut *tx).await?;
+                for n in &w.notify {
+                    enqueue!(tx, n, id, now);
+                }
                 ids.push(id);
             }
             tx.commit().await?;
@@ -543,6 +551,9 @@ impl Store {
                 for s in &w.signals {
                     sqlx::query(LINK).bind(id).bind(s).execute(&mut *tx).await?;
                     sqlx::query(POINT).bind(id).bind(s).execute(&mut *tx).await?;
+                }
+                for n in &w.notify {
+                    enqueue!(tx, n, id, now);
                 }
                 ids.push(id);
             }

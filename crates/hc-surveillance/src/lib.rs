@@ -19,6 +19,8 @@ pub mod config;
 pub mod episodes;
 pub mod evaluate;
 pub mod fusion;
+pub mod notify;
+pub mod workflow;
 
 pub use areas::{AreaError, Areas, Level};
 pub use config::{Alert, Codes, Config, ConfigError, FusionRule, Period, Rule, ScanRule};

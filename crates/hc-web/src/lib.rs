@@ -64,6 +64,8 @@ pub struct AppState {
     pub care: Arc<hc_app::care::CareSettings>,
     /// Recently verified sessions, so a request costs no session query (see `auth.rs`).
     pub(crate) sessions: Arc<auth::SessionCache>,
+    /// The stream configuration of detection runs started over the API (none: the built-in).
+    pub surveillance: Option<Arc<hc_surveillance::Config>>,
 }
 
 impl AppState {
@@ -74,7 +76,14 @@ impl AppState {
             config: Arc::new(config),
             care: Arc::new(hc_app::care::CareSettings::default()),
             sessions: Arc::new(auth::SessionCache::default()),
+            surveillance: None,
         }
+    }
+
+    /// The same state with the deployment's stream configuration for detection runs.
+    pub fn with_surveillance(mut self, config: Arc<hc_surveillance::Config>) -> Self {
+        self.surveillance = Some(config);
+        self
     }
 
     /// The same state with the deployment's primary-care settings (`[care]` in the settings

@@ -54,6 +54,19 @@ struct ListenArg {
     listen: Option<String>,
 }
 
+#[derive(Args, Debug, Clone)]
+struct ScheduleArg {
+    /// When the server runs detection each day (HH:MM, China time), or `off`.
+    #[arg(long, env = "HEALTHCITY_RUN_AT", default_value = "02:00")]
+    run_at: String,
+    /// The stream configuration of the daily run (TOML). [default: the built-in one]
+    #[arg(long, env = "HEALTHCITY_STREAMS")]
+    streams: Option<PathBuf>,
+    /// Seconds between webhook delivery rounds.
+    #[arg(long, env = "HEALTHCITY_DELIVER_EVERY", default_value_t = 10)]
+    deliver_every: u64,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Build the synthetic demo city (Shenzhen), then serve its web UI.
@@ -69,11 +82,15 @@ enum Command {
         no_serve: bool,
         #[command(flatten)]
         listen: ListenArg,
+        #[command(flatten)]
+        schedule: ScheduleArg,
     },
-    /// Serve the web UI and the API.
+    /// Serve the web UI and the API; run detection daily and deliver webhook notifications.
     Serve {
         #[command(flatten)]
         listen: ListenArg,
+        #[command(flatten)]
+        schedule: ScheduleArg,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -233,6 +250,39 @@ enum SurveillanceAction {
     },
     /// Print the built-in stream configuration, to copy and edit.
     Config,
+    /// Webhooks that signals, events and workflow steps are sent to (signed, retried).
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WebhookAction {
+    /// Add an endpoint. The payload is signed with HMAC-SHA256 under the secret held by the
+    /// server's environment variable `--secret-env` (the secret itself is never stored).
+    Add {
+        /// Where to POST (https://…).
+        #[arg(long)]
+        url: String,
+        /// The NAME of the environment variable that holds the secret.
+        #[arg(long)]
+        secret_env: String,
+        /// Lowest alert colour sent: blue, yellow, orange, red.
+        #[arg(long, default_value = "yellow")]
+        min_alert: String,
+        /// Only signals and events in this org unit's subtree. [default: the whole city]
+        #[arg(long)]
+        area: Option<String>,
+    },
+    /// List the endpoints with their pending, delivered and given-up notifications.
+    List,
+    /// Stop sending to an endpoint.
+    Disable {
+        /// The webhook's id (see `list`).
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -350,7 +400,7 @@ fn init_tracing() {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let listen = match &cli.command {
-        Command::Demo { listen, .. } | Command::Serve { listen } => listen.listen.clone(),
+        Command::Demo { listen, .. } | Command::Serve { listen, .. } => listen.listen.clone(),
         _ => None,
     };
     let cfg = Config::from_raw(RawArgs {
@@ -367,19 +417,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrated {}", redact(&cfg.database));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } => {
-            serve(&cfg, store).await?;
+        Command::Serve { schedule, .. } => {
+            serve(&cfg, store, &schedule).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
             scale,
             seed,
             no_serve,
+            schedule,
             ..
         } => {
             demo(&cfg, &store, scale, seed).await?;
             if !no_serve {
-                serve(&cfg, store).await?;
+                serve(&cfg, store, &schedule).await?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -419,6 +470,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             SurveillanceAction::Config => {
                 print!("{}", hc_surveillance::config::BUILTIN);
+                Ok(ExitCode::SUCCESS)
+            }
+            SurveillanceAction::Webhook { action } => {
+                webhook(&store, action).await?;
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -657,21 +712,94 @@ async fn open(url: &str) -> anyhow::Result<hc_store::Store> {
     Ok(store)
 }
 
-async fn serve(cfg: &Config, store: hc_store::Store) -> anyhow::Result<()> {
+/// `surveillance webhook`.
+async fn webhook(store: &hc_store::Store, action: WebhookAction) -> anyhow::Result<()> {
+    let cli = Caller::cli();
+    match action {
+        WebhookAction::Add {
+            url,
+            secret_env,
+            min_alert,
+            area,
+        } => {
+            let id = hc_app::webhooks::add(
+                store,
+                &cli,
+                hc_app::webhooks::NewWebhook {
+                    url,
+                    secret_env: secret_env.clone(),
+                    min_alert,
+                    area_code: area,
+                },
+            )
+            .await?;
+            println!("added webhook {id}");
+            if std::env::var_os(&secret_env).is_none() {
+                eprintln!(
+                    "note: {secret_env} is not set here; the server needs it in its environment to sign"
+                );
+            }
+        }
+        WebhookAction::List => {
+            println!(
+                "id\tactive\tmin_alert\tarea\tsecret_env\tpending\tdelivered\tgiven_up\turl\tlast_error"
+            );
+            for w in hc_app::webhooks::list(store, &cli).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    w.hook.id,
+                    if w.hook.active { "yes" } else { "no" },
+                    w.hook.min_alert,
+                    if w.hook.area_code.is_empty() {
+                        "city"
+                    } else {
+                        &w.hook.area_code
+                    },
+                    w.hook.secret_env,
+                    w.pending,
+                    w.delivered,
+                    w.given_up,
+                    w.hook.url,
+                    w.last_error.as_deref().unwrap_or(""),
+                );
+            }
+        }
+        WebhookAction::Disable { id } => {
+            hc_app::webhooks::disable(store, &cli, id).await?;
+            println!("disabled webhook {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cfg: &Config, store: hc_store::Store, schedule: &ScheduleArg) -> anyhow::Result<()> {
+    let run_at = surveillance::parse_run_at(&schedule.run_at)?;
+    let streams = std::sync::Arc::new(surveillance::load_config(schedule.streams.as_deref())?);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
+    let jobs = surveillance::spawn_jobs(
+        store.clone(),
+        std::sync::Arc::clone(&streams),
+        run_at,
+        Duration::from_secs(schedule.deliver_every.max(1)),
+    )?;
     tracing::info!(address = %cfg.listen, database = %redact(&cfg.database), "serving");
     println!(
         "HealthCity 健康城市平台 is serving on http://{}/  (Ctrl-C stops it)",
         cfg.listen
     );
     hc_web::serve(
-        hc_web::AppState::new(store.clone(), cfg.web.clone()).with_care(cfg.care.clone()),
+        hc_web::AppState::new(store.clone(), cfg.web.clone())
+            .with_care(cfg.care.clone())
+            .with_surveillance(streams),
         listener,
     )
     .await
     .context("serving")?;
+    for job in jobs {
+        job.abort();
+    }
     store.close().await;
     Ok(())
 }
@@ -730,11 +858,13 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
         let feeds = demo_feeds(store, &opts, &bars[5]).await?;
         store.optimize().await?;
         let detection = surveillance::demo_run(store, opts.today).await?;
+        let responses = surveillance::demo_responses(store, opts.today, seed).await?;
         println!(
             "built the demo city in {:.1}s: {} org units, {} institutions, {} practitioners, {} residents, \
              {} family-doctor teams, {} contracts, {} program enrolments, {} follow-ups; \
              surveillance feeds in {:.1}s: {} visits, {} cases, {} pharmacy sales, {} absenteeism reports, \
-             {} lab results, {} injected outbreaks; detection over {} to {} in {:.1}s: {} signals, {} events",
+             {} lab results, {} injected outbreaks; detection over {} to {} in {:.1}s: {} signals, {} events, \
+             {} demo response actions",
             started.elapsed().as_secs_f64(),
             report.orgunits,
             report.institutions,
@@ -756,6 +886,7 @@ async fn demo(cfg: &Config, store: &hc_store::Store, scale: f64, seed: u64) -> a
             detection.seconds.read + detection.seconds.evaluate + detection.seconds.write,
             detection.signals_new,
             detection.events_new,
+            responses,
         );
     }
     demo_accounts(cfg, store).await?;

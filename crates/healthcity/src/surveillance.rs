@@ -1,5 +1,6 @@
 //! `healthcity surveillance run | signals | config`: the detection run over the stored counts
-//! and the signal list, as the contract states them.
+//! and the signal list, as the contract states them; and the server's jobs: the daily
+//! detection run and the webhook delivery loop.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -165,4 +166,132 @@ pub async fn signals(
         w.flush()?;
     }
     Ok(())
+}
+
+/// Parses `--run-at`: `HH:MM` (China time), or `off` for no daily run.
+pub fn parse_run_at(s: &str) -> anyhow::Result<Option<chrono::NaiveTime>> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    chrono::NaiveTime::parse_from_str(s, "%H:%M")
+        .map(Some)
+        .with_context(|| format!("--run-at {s:?}: expected HH:MM or off"))
+}
+
+/// The next moment, strictly after `now`, that the clock in China (UTC+8) shows `at`.
+pub fn next_run(
+    now: chrono::DateTime<chrono::Utc>,
+    at: chrono::NaiveTime,
+) -> chrono::DateTime<chrono::Utc> {
+    let offset = chrono::Duration::hours(8);
+    let local = now + offset;
+    let today = local.date_naive().and_time(at).and_utc() - offset;
+    if today > now {
+        today
+    } else {
+        today + chrono::Duration::days(1)
+    }
+}
+
+/// Starts the server's background jobs: the daily detection run at `run_at` (if any) for that
+/// day, and the webhook delivery loop every `every`. Webhook secrets are read from the
+/// environment at each delivery, so a rotated secret needs no restart.
+pub fn spawn_jobs(
+    store: hc_store::Store,
+    config: Arc<Config>,
+    run_at: Option<chrono::NaiveTime>,
+    every: std::time::Duration,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut jobs = Vec::new();
+    if let Some(at) = run_at {
+        let store = store.clone();
+        jobs.push(tokio::spawn(async move {
+            loop {
+                let now = chrono::Utc::now();
+                let next = next_run(now, at);
+                tracing::info!(%next, "next daily detection run");
+                let wait = (next - now).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                let date = hc_app::today();
+                match hc_app::surveillance::run(&store, &Caller::cli(), &config, date, None).await {
+                    Ok(r) => tracing::info!(
+                        run = r.run_id,
+                        from = %r.from,
+                        to = %r.to,
+                        signals_new = r.signals_new,
+                        events_new = r.events_new,
+                        "daily detection run"
+                    ),
+                    Err(e) => tracing::error!("daily detection run up to {date} failed: {e}"),
+                }
+            }
+        }));
+    }
+    let client = hc_app::webhooks::client()?;
+    jobs.push(tokio::spawn(async move {
+        let secret = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = hc_store::epoch_seconds();
+            match hc_app::webhooks::deliver_due(&store, &client, now, &secret).await {
+                Ok(r) if r.delivered + r.failed > 0 => tracing::info!(
+                    delivered = r.delivered,
+                    failed = r.failed,
+                    "webhook deliveries"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!("webhook delivery: {e}"),
+            }
+        }
+    }));
+    Ok(jobs)
+}
+
+/// Gives the demo's older signals a response history (see `hc_app::workflow::demo_responses`).
+pub async fn demo_responses(
+    store: &hc_store::Store,
+    today: NaiveDate,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    hc_app::workflow::demo_responses(store, today, seed)
+        .await
+        .context("writing the demo's response history")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveTime, TimeZone, Utc};
+
+    #[test]
+    fn the_daily_run_is_next_at_its_china_time() {
+        let at = NaiveTime::from_hms_opt(2, 0, 0).unwrap();
+        // 17:00 UTC is 01:00 in China: the run is in an hour (18:00 UTC).
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 17, 0, 0).unwrap();
+        assert_eq!(
+            next_run(now, at),
+            Utc.with_ymd_and_hms(2026, 3, 1, 18, 0, 0).unwrap()
+        );
+        // Exactly at the time: the next day's.
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 18, 0, 0).unwrap();
+        assert_eq!(
+            next_run(now, at),
+            Utc.with_ymd_and_hms(2026, 3, 2, 18, 0, 0).unwrap()
+        );
+        // 20:00 UTC is 04:00 the next day in China: tomorrow's 02:00 China time.
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 20, 0, 0).unwrap();
+        assert_eq!(
+            next_run(now, at),
+            Utc.with_ymd_and_hms(2026, 3, 2, 18, 0, 0).unwrap()
+        );
+        assert_eq!(parse_run_at("off").unwrap(), None);
+        assert_eq!(
+            parse_run_at("23:30").unwrap(),
+            NaiveTime::from_hms_opt(23, 30, 0)
+        );
+        assert!(parse_run_at("25:00").is_err());
+    }
 }

@@ -6,6 +6,7 @@ mod feeds;
 mod import;
 mod registry;
 mod surveillance;
+mod workflow;
 
 use chrono::NaiveDate;
 use hc_app::import::{CsvRejects, ImportKind, ImportOptions, ImportReport};

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::import;
 
-fn d(s: &str) -> NaiveDate {
+pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -29,7 +29,7 @@ const ORGUNITS: &str = "code,name,parent_code,level,valid_from,valid_to\n\
 440305001002,前海社区,440305001,community,,\n\
 440305002001,科技园社区,440305002,community,,\n";
 
-async fn city(s: &Store) {
+pub async fn city(s: &Store) {
     import(s, hc_app::import::ImportKind::OrgUnits, ORGUNITS, 100).await;
     let (report, rejects) = import(
         s,
@@ -45,7 +45,7 @@ async fn city(s: &Store) {
 }
 
 /// The run's last day in these tests.
-const DAY: &str = "2026-03-20";
+pub const DAY: &str = "2026-03-20";
 
 /// A visit to H1 on `day` from `community`: ILI when `ili`, otherwise a check-up.
 fn visit(id: &str, day: NaiveDate, community: &str, ili: bool) -> Value {
@@ -63,7 +63,7 @@ fn visit(id: &str, day: NaiveDate, community: &str, ili: bool) -> Value {
 
 /// Sixty days before `DAY`: each community 2 or 3 ILI visits and 10 others a day; on the
 /// last `outbreak` days, 14 more ILI visits in 南头社区.
-fn visits(outbreak: i64, until: NaiveDate) -> Vec<Value> {
+pub fn visits(outbreak: i64, until: NaiveDate) -> Vec<Value> {
     let mut out = Vec::new();
     for t in 0..60 {
         let day = d(DAY) - Duration::days(59) + Duration::days(t);
@@ -91,7 +91,7 @@ fn visits(outbreak: i64, until: NaiveDate) -> Vec<Value> {
     out
 }
 
-async fn send(s: &Store, kind: FeedKind, records: &[Value], today: NaiveDate) {
+pub async fn send(s: &Store, kind: FeedKind, records: &[Value], today: NaiveDate) {
     let rules = FeedRules::builtin().unwrap();
     for chunk in records.chunks(5_000) {
         let report = receive_batch(s, &Caller::cli(), &rules, kind, chunk, today)
@@ -101,7 +101,7 @@ async fn send(s: &Store, kind: FeedKind, records: &[Value], today: NaiveDate) {
     }
 }
 
-fn scoped(role: Role, orgunit: &str) -> Caller {
+pub fn scoped(role: Role, orgunit: &str) -> Caller {
     let mut c = Caller::cli();
     c.principal.role = role;
     c.principal.scope = Scope {
@@ -113,7 +113,7 @@ fn scoped(role: Role, orgunit: &str) -> Caller {
     c
 }
 
-fn config() -> Arc<Config> {
+pub fn config() -> Arc<Config> {
     Arc::new(Config::builtin().unwrap())
 }
 

@@ -12,6 +12,9 @@
 -- surv_events: signals of independent sources fused by a multi-point rule.
 -- surv_actions: the workflow (assign, verify, outcome, note), append-only.
 -- surv_webhooks / surv_outbox: configured endpoints and the signed notifications owed to them.
+-- A webhook names the environment variable that holds its HMAC secret (secret_env), never the
+-- secret; area_code '' is the whole city. The outbox is written in the transaction that raises
+-- or escalates a signal or event, or records an action, and emptied by the delivery loop.
 -- org_shapes: a polygon (GeoJSON geometry) and label point per org unit, for maps and the scan.
 -- demo_outbreaks: what the demo injected, to show what was detected and when.
 
@@ -135,8 +138,9 @@ CREATE INDEX surv_actions_event ON surv_actions (event_id, id);
 CREATE TABLE surv_webhooks (
     id         INTEGER PRIMARY KEY,
     url        TEXT NOT NULL UNIQUE,
+    secret_env TEXT NOT NULL,
     min_alert  TEXT NOT NULL,
-    area_code  TEXT NOT NULL,
+    area_code  TEXT NOT NULL DEFAULT '',
     active     INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL
 );

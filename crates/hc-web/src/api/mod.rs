@@ -1,5 +1,6 @@
-//! The JSON API under `/api/v1`: registry resources, primary care, bulk import, login, and the
-//! OpenAPI document generated from these handlers.
+//! The JSON API under `/api/v1`: registry resources, primary care, surveillance feeds, signals
+//! and their workflow, bulk import, login, and the OpenAPI document generated from these
+//! handlers.
 
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -20,6 +21,7 @@ mod feeds;
 mod import;
 mod openapi;
 mod registry;
+mod surveillance;
 
 pub use care_dto::*;
 pub use dto::*;
@@ -100,6 +102,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/feeds/{kind}",
             post(feeds::receive).layer(axum::extract::DefaultBodyLimit::max(import_limit)),
         )
+        .route("/surveillance/signals", get(surveillance::list_signals))
+        .route("/surveillance/signals/{id}", get(surveillance::get_signal))
+        .route(
+            "/surveillance/signals/{id}/actions",
+            get(surveillance::signal_history).post(surveillance::signal_action),
+        )
+        .route("/surveillance/events", get(surveillance::list_events))
+        .route(
+            "/surveillance/events/{id}/actions",
+            get(surveillance::event_history).post(surveillance::event_action),
+        )
+        .route(
+            "/surveillance/response-times",
+            get(surveillance::response_times),
+        )
+        .route(
+            "/surveillance/notifications",
+            get(surveillance::notifications),
+        )
+        .route("/surveillance/runs", post(surveillance::start_run))
         .route(
             "/import/{kind}",
             post(import::import_csv).layer(axum::extract::DefaultBodyLimit::max(import_limit)),

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
-use super::{access, auth, care, feeds, import, registry};
+use super::{access, auth, care, feeds, import, registry, surveillance};
 use crate::error::{Problem, ProblemField};
 
 /// The API description.
@@ -25,6 +25,9 @@ use crate::error::{Problem, ProblemField};
         care::sign_contract, care::end_contract, care::record_service, care::add_diagnosis, care::record_followup,
         care::record_check, care::indicators, care::indicator_members,
         feeds::receive,
+        surveillance::list_signals, surveillance::get_signal, surveillance::signal_action, surveillance::signal_history,
+        surveillance::list_events, surveillance::event_action, surveillance::event_history,
+        surveillance::response_times, surveillance::notifications, surveillance::start_run,
     ),
     components(schemas(Problem, ProblemField, OrgUnitInput, OrgUnitOut, UnitCountsOut, InstitutionInput, InstitutionOut,
         PractitionerInput, PractitionerOut, ResidentInput, ResidentOut, LoginInput, LoginOut, UserOut, ImportOut, RejectionOut,
@@ -33,7 +36,10 @@ use crate::error::{Problem, ProblemField};
         TeamMemberIn, TeamIn, TeamOut, TeamMemberOut, TeamViewOut, ContractIn, EndContractIn, ServiceIn, ContractOut, CreatedOut,
         DiagnosisIn, DiagnosisCreatedOut, FollowUpIn, RecordedOut, CheckIn, TagOut, DiagnosisOut, EnrolmentOut, FollowupOut,
         ProgramOut, CheckOut, DueOut, CareRecordOut, WorkItemOut, WorklistOut, IndicatorOut, MemberOut,
-        feeds::FeedBatchOut, feeds::FeedRejectOut, feeds::FeedFieldOut, feeds::FeedName)),
+        feeds::FeedBatchOut, feeds::FeedRejectOut, feeds::FeedFieldOut, feeds::FeedName,
+        surveillance::SignalOut, surveillance::SignalDayOut, surveillance::SignalDetailOut, surveillance::ActionOut,
+        surveillance::ActionIn, surveillance::EventOut, surveillance::DistrictResponseOut, surveillance::ResponseTimesOut,
+        surveillance::NotificationOut, surveillance::RunIn, surveillance::RunOut)),
     modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Sessions"), (name = "registry", description = "The city registry"), (name = "import", description = "Bulk CSV import"),
         (name = "access", description = "Accounts, API tokens, audit trail, break-the-glass"), (name = "me", description = "A resident's own record"),
