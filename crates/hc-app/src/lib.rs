@@ -21,6 +21,8 @@ pub mod import;
 pub mod programs;
 pub mod registry;
 pub mod surveillance;
+pub mod surveillance_views;
+pub mod workflow;
 
 use hc_core::validate::FieldError;
 use hc_store::StoreError;

@@ -35,6 +35,7 @@ mod registry;
 mod shapes;
 mod signals;
 mod surveillance;
+mod surveillance_reads;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -49,6 +50,7 @@ pub use registry::*;
 pub use shapes::*;
 pub use signals::*;
 pub use surveillance::*;
+pub use surveillance_reads::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
 macro_rules! on_pool {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod episodes;
 pub mod evaluate;
 pub mod fusion;
+pub mod truth;
 
 pub use areas::{AreaError, Areas, Level};
 pub use config::{Alert, Codes, Config, ConfigError, FusionRule, Period, Rule, ScanRule};
