@@ -520,7 +520,12 @@ fn line_item(r: hc_store::LineRecord) -> LineItem {
     };
     let age_band = fields
         .get("age")
-        .and_then(serde_json::Value::as_i64)
+        .and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()))
+        })
+        .filter(|a| a.is_finite())
+        .map(|a| a as i64)
         .map(|a| {
             let lo = a.max(0) / 10 * 10;
             format!("{lo}–{}", lo + 9)

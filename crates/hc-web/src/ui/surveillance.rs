@@ -138,7 +138,7 @@ pub(super) fn event_item(
     ctx: &Ctx,
     names: &HashMap<String, String>,
     e: &EventRow,
-    signals: usize,
+    signals: Option<usize>,
 ) -> EventItem {
     let sources: Vec<String> = serde_json::from_str(&e.sources).unwrap_or_default();
     EventItem {
@@ -156,7 +156,7 @@ pub(super) fn event_item(
             .map(|f| ctx.label("feed", f))
             .collect::<Vec<_>>()
             .join(ctx.t("common.list_sep")),
-        signals: int(signals as i64),
+        signals: signals.map_or_else(|| DASH.to_owned(), |n| int(n as i64)),
         status: ctx.label("surv_stage", &e.status),
     }
 }
@@ -435,7 +435,7 @@ async fn build_board(
                 .events
                 .iter()
                 .filter(|(e, _)| e.alert == a.as_str())
-                .map(|(e, sig)| event_item(ctx, &names, e, sig.len()))
+                .map(|(e, sig)| event_item(ctx, &names, e, Some(sig.len())))
                 .collect(),
         })
         .collect();

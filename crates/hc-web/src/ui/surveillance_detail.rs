@@ -285,7 +285,7 @@ async fn build_signal(ctx: &Ctx, store: &Store, id: &str) -> Result<SignalPage, 
     let events = d
         .events
         .iter()
-        .map(|e| event_item(ctx, &names, e, 0))
+        .map(|e| event_item(ctx, &names, e, None))
         .collect();
     let line_list = d.lines.is_some();
     let lines: Vec<LineRow> = d
@@ -357,7 +357,7 @@ async fn build_event(ctx: &Ctx, store: &Store, id: &str) -> Result<EventPage, Ui
         .await
         .map_err(not_found("what.event", id))?;
     let names = area_names(store).await?;
-    let item = event_item(ctx, &names, &d.row, d.signals.len());
+    let item = event_item(ctx, &names, &d.row, Some(d.signals.len()));
     let r = &d.row;
     let facts = vec![
         Fact::new(ctx, "surv.alert", item.alert_label.clone()),

@@ -7,4 +7,5 @@ mod api;
 mod care;
 mod common;
 mod feeds;
+mod surveillance;
 mod ui;
