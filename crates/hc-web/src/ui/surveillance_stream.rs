@@ -421,7 +421,8 @@ mod tests {
         let svg = epi_curve("c", &points, &text);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("<title id=\"c-t\">A&lt;B</title>"));
-        assert_eq!(svg.matches("<rect class=\"ep-bar").count(), 3);
+        // The legend's swatch and a bar per period.
+        assert_eq!(svg.matches("<rect class=\"ep-bar").count(), 4);
         assert_eq!(svg.matches("ep-bar-alarm").count(), 1);
         // Two separate pieces of each line: M … then M again after the gap.
         let expected = svg.split("class=\"ep-expected\" d=\"").nth(1).unwrap();
