@@ -59,7 +59,8 @@ curl -sfI "http://$ADDR/static/app.css" | grep -qi 'content-type: text/css' && e
 # audit log; the audit page in English; the family doctor opens a team's worklist and a
 # resident's care page, records a follow-up (and has an impossible one refused), reads the
 # indicators and the residents behind one, and sees these pages in English, each checked for
-# accessibility. playwright-core (pinned in package-lock.json) drives Debian's Chromium; no
+# accessibility; the CDC analyst (`cdc`) opens /surveillance with its map, a signal with its
+# masked line list, and that signal's epidemic curve. playwright-core (pinned in package-lock.json) drives Debian's Chromium; no
 # browser is downloaded.
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

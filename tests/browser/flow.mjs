@@ -3,7 +3,8 @@
 // (masked) record; then the auditor logs in and finds that read in the audit log, and reads the
 // audit page in English; last, the family doctor works through primary care: the teams, a
 // team's worklist, a resident's care page with a follow-up recorded (and one refused), the
-// indicators and the residents behind a figure, then the same pages in English. Every page of
+// indicators and the residents behind a figure, then the same pages in English; last, the CDC
+// analyst opens the surveillance board, a signal and its epidemic curve. Every page of
 // primary care also passes the accessibility checks of `a11y` below. Screenshots land in the
 // output directory. Nothing but the local server may be loaded: any other request is blocked
 // and fails the run.
@@ -504,6 +505,37 @@ try {
   await open('/indicators');
   check((await tableRows('main table.data')).some((f) => f[0] === W.contractRate), `/indicators in English lists ${W.contractRate}`);
   await shot('indicators-en.png');
+
+  // 14. The CDC analyst's surveillance pages: today's signals by level with the district map,
+  // a signal with its masked line list, and its stream's epidemic curve.
+  await context.clearCookies();
+  await page.goto('/lang/zh?back=/login');
+  await login('cdc');
+  await open('/surveillance');
+  await a11y('/surveillance', 'zh-CN');
+  check((await text('main h1')).trim() === '预警信号与事件', '/surveillance is headed 预警信号与事件');
+  check(await page.locator('main .surv-map svg[role=img]').count() === 1, '/surveillance draws the district map');
+  check(await page.locator('main .legend li').count() === 5, '/surveillance has a legend of four levels and "no signal"');
+  check((await text('header')).includes('预警'), 'the header shows the alerts link');
+  await shot('surveillance.png');
+  let signalLink = page.locator('main a[href^="/surveillance/signals/"]').first();
+  if (await signalLink.count() === 0) {
+    await open('/surveillance/truth');
+    await a11y('/surveillance/truth', 'zh-CN');
+    signalLink = page.locator('main a[href^="/surveillance/signals/"]').first();
+  }
+  check(await signalLink.count() === 1, 'a signal to open (today, or one that found an injected outbreak)');
+  await follow(signalLink, 'a signal');
+  await a11y(path(), 'zh-CN');
+  const signalText = await text('main');
+  check(signalText.includes('预警依据') && signalText.includes('病例清单'), `${path()} explains the signal and lists its records`);
+  check(!CLEAR_ID.test(signalText) && !signalText.includes('主诉'), `${path()}: the line list is masked`);
+  await shot('surveillance-signal.png');
+  await follow(page.locator('main a', { hasText: '查看该序列的流行曲线' }), 'the stream of the signal');
+  await a11y(path(), 'zh-CN');
+  check(await page.locator('main svg.chart.epi').count() === 1, `${path()} draws the epidemic curve`);
+  check(await page.locator('main svg.chart.epi .ep-bar-alarm').count() > 0, `${path()} marks the alarms`);
+  await shot('surveillance-stream.png');
 
   check(external.length === 0, 'nothing requested outside the local server', external.join(' '));
   check(serverErrors.length === 0, 'no server or script errors', serverErrors.join('; '));

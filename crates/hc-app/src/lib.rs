@@ -21,6 +21,7 @@ pub mod import;
 pub mod programs;
 pub mod registry;
 pub mod surveillance;
+pub mod surveillance_views;
 pub mod webhooks;
 pub mod workflow;
 

@@ -424,7 +424,8 @@ impl Circles {
             .enumerate()
             .map(|(c, centre)| {
                 let mut order: Vec<(f64, usize)> = (0..n).map(|j| (key(c, j), j)).collect();
-                let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                let by =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
                 let keep = (k + 1).min(n);
                 if keep < n {
                     order.select_nth_unstable_by(keep - 1, by);
@@ -435,7 +436,11 @@ impl Circles {
                     .map(|i| {
                         let closes = order.get(i + 1).is_none_or(|next| next.0 > order[i].0);
                         let (z, d) = (order[i].1, order[i].0);
-                        let d = if latlon { distance(centre, &locations[z], true) } else { d };
+                        let d = if latlon {
+                            distance(centre, &locations[z], true)
+                        } else {
+                            d
+                        };
                         (d, z as u32, closes)
                     })
                     .collect();

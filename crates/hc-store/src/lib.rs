@@ -35,6 +35,7 @@ mod registry;
 mod shapes;
 mod signals;
 mod surveillance;
+mod surveillance_reads;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod workflow;
@@ -50,6 +51,7 @@ pub use registry::*;
 pub use shapes::*;
 pub use signals::*;
 pub use surveillance::*;
+pub use surveillance_reads::*;
 pub use workflow::*;
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.

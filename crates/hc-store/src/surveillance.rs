@@ -475,8 +475,10 @@ impl Store {
                     });
                     let Some(day) = parsed else {
                         return Err(StoreError::Db(sqlx::Error::Decode(
-                            format!("the packed counts of {feed}/{code}/{community_code} hold {pair:?}")
-                                .into(),
+                            format!(
+                                "the packed counts of {feed}/{code}/{community_code} hold {pair:?}"
+                            )
+                            .into(),
                         )));
                     };
                     days.push(day);

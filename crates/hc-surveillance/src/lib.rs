@@ -20,6 +20,7 @@ pub mod episodes;
 pub mod evaluate;
 pub mod fusion;
 pub mod notify;
+pub mod truth;
 pub mod workflow;
 
 pub use areas::{AreaError, Areas, Level};

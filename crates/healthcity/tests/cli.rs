@@ -324,14 +324,23 @@ async fn surveillance_run_raises_a_signal_once_and_lists_it_by_the_contract() {
         let o = healthcity(
             dir.path(),
             &db,
-            &["surveillance", "signals", "--from", "2026-11-01", "--to", "2026-11-30"],
+            &[
+                "surveillance",
+                "signals",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+            ],
         );
         assert!(o.status.success(), "{}", text(&o));
         let csv = String::from_utf8_lossy(&o.stdout).to_string();
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("signal_id,stream,source,syndrome,area_code,level,date,observed,expected,threshold,method,status")
+            Some(
+                "signal_id,stream,source,syndrome,area_code,level,date,observed,expected,threshold,method,status"
+            )
         );
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
         assert_eq!(rows.len(), 1, "{csv}");
@@ -339,7 +348,14 @@ async fn surveillance_run_raises_a_signal_once_and_lists_it_by_the_contract() {
         assert_eq!(row[1], "cases/A00/440305001001/day", "{csv}");
         assert_eq!(
             (row[2], row[3], row[4], row[5], row[6], row[7]),
-            ("cases", "A00", "440305001001", "community", "2026-11-20", "1"),
+            (
+                "cases",
+                "A00",
+                "440305001001",
+                "community",
+                "2026-11-20",
+                "1"
+            ),
             "{csv}"
         );
         assert_eq!((row[10], row[11]), ("fixed", "new"), "{csv}");
@@ -347,14 +363,33 @@ async fn surveillance_run_raises_a_signal_once_and_lists_it_by_the_contract() {
         let o = healthcity(
             dir.path(),
             &db,
-            &["surveillance", "signals", "--from", "2026-10-01", "--to", "2026-10-31"],
+            &[
+                "surveillance",
+                "signals",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-31",
+            ],
         );
-        assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1, "{}", text(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            1,
+            "{}",
+            text(&o)
+        );
         // JSON carries what explains the signal.
         let o = healthcity(
             dir.path(),
             &db,
-            &["surveillance", "signals", "--from", "2026-11-01", "--format", "json"],
+            &[
+                "surveillance",
+                "signals",
+                "--from",
+                "2026-11-01",
+                "--format",
+                "json",
+            ],
         );
         assert!(o.status.success(), "{}", text(&o));
         let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -364,7 +399,11 @@ async fn surveillance_run_raises_a_signal_once_and_lists_it_by_the_contract() {
         // A date that is not one, and a span backwards, are refused with the flag named.
         let o = run(&["--date", "2026-13-01"]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("--date"), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--date"),
+            "{}",
+            text(&o)
+        );
         let o = run(&["--from", "2026-12-01", "--date", "2026-11-30"]);
         assert!(!o.status.success(), "{}", text(&o));
     }

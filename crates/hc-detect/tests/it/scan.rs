@@ -216,7 +216,8 @@ fn sequential_replicates_keep_every_decision_at_the_threshold() {
         config.seed = seed;
         let full = scan(&locations, &cases, &config).unwrap();
         config.stop_after = Some(stop);
-        let circles = Circles::new(&locations, config.coordinates, config.max_spatial_share).unwrap();
+        let circles =
+            Circles::new(&locations, config.coordinates, config.max_spatial_share).unwrap();
         let quick = scan_in(&circles, &cases, &config).unwrap();
         let significant = |cs: &[Cluster]| -> Vec<(usize, u64, f64)> {
             cs.iter()
@@ -227,7 +228,11 @@ fn sequential_replicates_keep_every_decision_at_the_threshold() {
         assert_eq!(significant(&full), significant(&quick), "seed {seed}");
         // Same clusters, in the same order; only the p-values of the others may differ, and
         // stay above the threshold.
-        let ids = |cs: &[Cluster]| cs.iter().map(|c| (c.center, c.locations.clone())).collect::<Vec<_>>();
+        let ids = |cs: &[Cluster]| {
+            cs.iter()
+                .map(|c| (c.center, c.locations.clone()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(&full), ids(&quick));
         for c in quick.iter().filter(|c| c.p_value > alpha) {
             assert!(c.p_value >= (stop + 1) as f64 / 200.0, "{c:?}");

@@ -55,6 +55,9 @@ pub struct Ctx {
     pub scope: Scope,
     /// The CSRF token every form of the page carries.
     pub csrf: String,
+    /// Unanswered open signals and events in the caller's jurisdiction (the header's badge),
+    /// for roles that see surveillance; `None` otherwise or when they could not be counted.
+    pub alerts: Option<usize>,
 }
 
 impl Ctx {
@@ -71,6 +74,7 @@ impl Ctx {
                 .map_or_else(nothing, |c| c.principal.scope.clone()),
             caller: None,
             csrf: String::new(),
+            alerts: None,
         };
         ctx.user = caller.as_ref().map(|c| UserView {
             name: c.principal.display_name.clone(),
@@ -103,6 +107,22 @@ impl Ctx {
     /// Navigation: the primary-care indicators.
     pub fn nav_indicators(&self) -> bool {
         self.can(Permission::ViewIndicators)
+    }
+
+    /// Navigation: the surveillance pages (signals, events, maps).
+    pub fn nav_surveillance(&self) -> bool {
+        self.can(Permission::ViewSurveillance)
+    }
+
+    /// The header's badge: how many signals and events wait for an answer, `99+` beyond.
+    pub fn alerts_badge(&self) -> String {
+        match self.alerts {
+            Some(n) if n > super::surveillance::BADGE_LIMIT => {
+                format!("{}+", super::surveillance::BADGE_LIMIT)
+            }
+            Some(n) => n.to_string(),
+            None => String::new(),
+        }
     }
 
     /// Navigation: the audit log.
@@ -213,6 +233,7 @@ fn nav_of(path: &str) -> &'static str {
         "audit" => "audit",
         "care" => "care",
         "indicators" => "indicators",
+        "surveillance" => "surveillance",
         "me" => "me",
         "account" => "account",
         "admin" => "admin",
@@ -252,6 +273,7 @@ impl FromRequestParts<AppState> for Ctx {
                 let must_change = caller.principal.must_change_password;
                 let mut ctx = Ctx::new(lang, Some(caller), &path);
                 ctx.csrf = csrf;
+                ctx.alerts = super::surveillance::unanswered(&ctx, &state.store).await;
                 if must_change && !path.starts_with("/account/password") {
                     return Err(super::page::redirect("/account/password"));
                 }

@@ -29,6 +29,12 @@
 //! | `GET /admin/accounts` | accounts and API tokens, the new-account form (administrators) |
 //! | `POST /admin/accounts`, `POST /admin/accounts/{username}/{disable,enable,reset-password}` | create an account, change one; a one-time password is shown once |
 //! | `POST /admin/tokens/{name}/revoke` | revoke an API token (administrators) |
+//! | `GET /surveillance?date=&alert=&feed=&area=&map=street` | the day's signals and events by alert level, the map of districts (or streets) coloured by the highest open signal (surveillance roles) |
+//! | `GET /surveillance/streams?stream=&from=&to=` | a stream's epidemic curve: counts, expected, threshold, alarms |
+//! | `GET /surveillance/signals/{id}`, `GET /surveillance/events/{id}` | a signal (with the masked line list, audited) or an event, its history and the verification form |
+//! | `POST /surveillance/{signals,events}/{id}/actions` | assign, verify, close or annotate (`verify_signals`) |
+//! | `GET /surveillance/response?from=&to=` | response times per district against the 24-hour target |
+//! | `GET /surveillance/truth` | the demo's injected outbreaks: found or not, and how many days after they began |
 //! | `GET /me?before=` | a resident's own record, who looked at it, and its download |
 //! | `GET/POST /account/password` | change one's password (forced after a reset) |
 //! | `GET /static/…` | stylesheet and icons |
@@ -56,6 +62,9 @@ mod overview;
 mod page;
 mod residents;
 mod shared;
+mod surveillance;
+mod surveillance_detail;
+mod surveillance_stream;
 
 /// The UI's routes.
 pub fn router() -> Router<AppState> {
@@ -107,6 +116,19 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/tokens/{name}/revoke",
             axum::routing::post(accounts::revoke),
+        )
+        .route("/surveillance", get(surveillance::board))
+        .route("/surveillance/streams", get(surveillance_stream::page))
+        .route("/surveillance/response", get(surveillance::response))
+        .route("/surveillance/truth", get(surveillance::truth))
+        .route(
+            "/surveillance/signals/{id}",
+            get(surveillance_detail::signal),
+        )
+        .route("/surveillance/events/{id}", get(surveillance_detail::event))
+        .route(
+            "/surveillance/{kind}/{id}/actions",
+            axum::routing::post(surveillance_detail::act),
         )
         .route("/me", get(me::page))
         .route(

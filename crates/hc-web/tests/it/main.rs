@@ -7,5 +7,6 @@ mod api;
 mod care;
 mod common;
 mod feeds;
+mod surveillance;
 mod surveillance_api;
 mod ui;
