@@ -151,6 +151,7 @@ async fn city(backend: hc_store::Backend) -> (TestApp, i64, i64, i64) {
                 sources: "[\"visits\"]".into(),
                 explanation: "{\"contributions\":{\"visits\":1.0}}".into(),
                 signals: vec![nanshan.id],
+                notify: Vec::new(),
             }],
         )
         .await
